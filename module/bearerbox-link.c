@@ -1,0 +1,421 @@
+/*
+ * bearerbox-link.c - the box-protocol connection to bearerbox.
+ *
+ * One thread: connect, identify, then loop { heartbeat when due; send due
+ * MTs while the in-flight window has room; read one message with a short
+ * timeout }.  bb_link_kick() wakes the thread out of its read so that a
+ * new MT leaves at once.
+ *
+ * Reliability: an MT is marked SENT in the store before it is written and
+ * ACCEPTED/FAILED/QUEUED when bearerbox acks it; every MT still SENT when
+ * the link drops (or at start-up) is re-queued and re-sent.  MOs and DLRs
+ * are acked only after they are stored.
+ *
+ * Limits: BB_WINDOW MTs in flight; reconnect backoff 1 s doubling to 30 s
+ * with +-25 % jitter.
+ */
+#include <time.h>
+
+#include "gw/shared.h"
+#include "gw/sms.h"
+#include "bearerbox-link.h"
+
+#define BB_WINDOW 64
+#define BB_HEARTBEAT_SECS 10
+#define BB_READ_TIMEOUT 1.0
+#define BB_BACKOFF_MAX 30.0
+#define BB_RETRY_SECS 30
+
+struct BbLink {
+    BbLinkConf conf;
+    Store *store;
+    BbLinkMoHandler *mo_handler;
+    void *ctx;
+
+    long thread;
+    volatile int stopping;
+    volatile int kicked;        /* new MTs queued since the last pump */
+    Mutex *lock;                /* guards state, counters */
+    const char *state;
+    BbLinkCounters counters;
+    Dict *in_flight;            /* uuid string -> Octstr queue id */
+};
+
+static void bb_count(BbLink *l, long *field, long delta)
+{
+    mutex_lock(l->lock);
+    *field += delta;
+    mutex_unlock(l->lock);
+}
+
+static void bb_set_state(BbLink *l, const char *state)
+{
+    mutex_lock(l->lock);
+    l->state = state;
+    mutex_unlock(l->lock);
+}
+
+static Octstr *bb_uuid_str(const uuid_t id)
+{
+    char buf[UUID_STR_LEN + 1];
+
+    uuid_unparse(id, buf);
+    return octstr_create(buf);
+}
+
+static double bb_jitter(double secs)
+{
+    return secs * (0.75 + (gw_rand() % 1000) / 2000.0);
+}
+
+static Msg *bb_mt_to_msg(BbLink *l, const StoreMt *mt)
+{
+    Msg *m = msg_create(sms);
+
+    m->sms.sms_type = (mt->kind == 1) ? mt_reply : mt_push;
+    m->sms.sender = octstr_duplicate(mt->sender);
+    m->sms.receiver = octstr_duplicate(mt->msisdn);
+    m->sms.msgdata = octstr_duplicate(mt->text);
+    m->sms.udhdata = mt->udh ? octstr_duplicate(mt->udh) : octstr_create("");
+    m->sms.coding = mt->coding;
+    if (mt->coding == DC_UCS2)
+        m->sms.charset = octstr_create("UTF-16BE");
+    else if (mt->coding == DC_7BIT)
+        m->sms.charset = octstr_create("UTF-8");
+    m->sms.boxc_id = octstr_duplicate(l->conf.smsbox_id);
+    m->sms.dlr_mask = l->conf.dlr_mask;
+    m->sms.dlr_url = octstr_duplicate(mt->id);
+    m->sms.time = time(NULL);
+    return m;
+}
+
+/* Send due MTs while the window has room.  0, or -1 on a store error. */
+static int bb_pump(BbLink *l, Connection *conn)
+{
+    List *due;
+    StoreMt *mt;
+    long room = BB_WINDOW - dict_key_count(l->in_flight);
+
+    if (room <= 0)
+        return 0;
+    due = store_mt_due(l->store, time(NULL), room);
+    if (due == NULL)
+        return -1;
+    while ((mt = gwlist_extract_first(due)) != NULL) {
+        Msg *m = bb_mt_to_msg(l, mt);
+        Octstr *key = bb_uuid_str(m->sms.id);
+
+        if (store_mt_set_state(l->store, mt->id, STORE_MT_SENT, 0) < 0) {
+            msg_destroy(m);
+            octstr_destroy(key);
+            store_mt_destroy(mt);
+            gwlist_destroy(due, store_mt_destroy_item);
+            return -1;
+        }
+        dict_put(l->in_flight, key, octstr_duplicate(mt->id));
+        debug("box.link", 0, "MT %s to %s sent to bearerbox",
+              octstr_get_cstr(mt->id), octstr_get_cstr(mt->msisdn));
+        write_to_bearerbox_real(conn, m);
+        bb_count(l, &l->counters.mt_sent, 1);
+        octstr_destroy(key);
+        store_mt_destroy(mt);
+    }
+    gwlist_destroy(due, NULL);
+    mutex_lock(l->lock);
+    l->counters.in_flight = dict_key_count(l->in_flight);
+    mutex_unlock(l->lock);
+    return 0;
+}
+
+static void bb_send_ack(Connection *conn, Msg *orig)
+{
+    Msg *reply = msg_create(ack);
+
+    reply->ack.nack = ack_success;
+    reply->ack.time = orig->sms.time;
+    uuid_copy(reply->ack.id, orig->sms.id);
+    write_to_bearerbox_real(conn, reply);
+}
+
+static int bb_handle_ack(BbLink *l, Msg *msg)
+{
+    Octstr *key = bb_uuid_str(msg->ack.id);
+    Octstr *id = dict_remove(l->in_flight, key);
+    int state, r = 0;
+    long next = 0;
+
+    octstr_destroy(key);
+    if (id == NULL) {
+        warning(0, "bearerbox link: ack for an MT we do not know");
+        return 0;
+    }
+    switch (msg->ack.nack) {
+    case ack_success:
+    case ack_buffered:
+        state = STORE_MT_ACCEPTED;
+        bb_count(l, &l->counters.mt_acked, 1);
+        break;
+    case ack_failed:
+        state = STORE_MT_FAILED;
+        bb_count(l, &l->counters.mt_failed, 1);
+        warning(0, "bearerbox refused MT %s for good (no route?)",
+                octstr_get_cstr(id));
+        break;
+    default:
+        state = STORE_MT_QUEUED;
+        next = time(NULL) + (long) bb_jitter(BB_RETRY_SECS);
+        info(0, "bearerbox deferred MT %s; retrying in about %d s",
+             octstr_get_cstr(id), BB_RETRY_SECS);
+        break;
+    }
+    if (store_mt_set_state(l->store, id, state, next) < 0)
+        r = -1;
+    l->kicked = 1;              /* the window has room again */
+    octstr_destroy(id);
+    mutex_lock(l->lock);
+    l->counters.in_flight = dict_key_count(l->in_flight);
+    mutex_unlock(l->lock);
+    return r;
+}
+
+static int bb_handle_dlr(BbLink *l, Connection *conn, Msg *msg)
+{
+    Octstr *id = msg->sms.dlr_url;
+    int r;
+
+    if (id == NULL || octstr_len(id) == 0 || octstr_len(id) > 64) {
+        warning(0, "bearerbox link: DLR without a usable dlr-url; acked "
+                "and ignored");
+        bb_send_ack(conn, msg);
+        return 0;
+    }
+    r = store_mt_dlr(l->store, id, (int) msg->sms.dlr_mask,
+                     msg->sms.time > 0 ? msg->sms.time : time(NULL));
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        warning(0, "bearerbox link: DLR for unknown MT '%s'; ignored",
+                octstr_get_cstr(id));
+    else
+        debug("box.link", 0, "DLR %ld for MT %s", msg->sms.dlr_mask,
+              octstr_get_cstr(id));
+    bb_send_ack(conn, msg);
+    bb_count(l, &l->counters.dlr, 1);
+    return 0;
+}
+
+/* Handle one message from bearerbox; -1 means drop the connection. */
+static int bb_handle(BbLink *l, Connection *conn, Msg *msg)
+{
+    switch (msg_type(msg)) {
+    case sms:
+        if (msg->sms.sms_type == report_mo)
+            return bb_handle_dlr(l, conn, msg);
+        if (msg->sms.sms_type != mo) {
+            warning(0, "bearerbox link: sms of type %ld ignored",
+                    msg->sms.sms_type);
+            bb_send_ack(conn, msg);
+            return 0;
+        }
+        if (l->mo_handler(msg, l->ctx) < 0)
+            return -1;
+        bb_send_ack(conn, msg);
+        bb_count(l, &l->counters.mo, 1);
+        return 0;
+    case ack:
+        return bb_handle_ack(l, msg);
+    case admin:
+        if (msg->admin.command == cmd_shutdown)
+            info(0, "bearerbox is shutting down");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Read one message, waiting at most `secs`.  Unlike Kannel's
+ * read_from_bearerbox_real() this returns early when the thread is woken
+ * by bb_link_kick().  0 = *msg_r set, 1 = nothing yet, -1 = link lost.
+ */
+static int bb_read(Connection *conn, Msg **msg_r, double secs)
+{
+    Octstr *pack;
+
+    *msg_r = NULL;
+    pack = conn_read_withlen(conn);
+    if (pack == NULL) {
+        if (conn_error(conn) || conn_eof(conn))
+            return -1;
+        if (conn_wait(conn, secs) < 0)
+            return -1;
+        pack = conn_read_withlen(conn);
+        if (pack == NULL)
+            return (conn_error(conn) || conn_eof(conn)) ? -1 : 1;
+    }
+    *msg_r = msg_unpack(pack);
+    octstr_destroy(pack);
+    if (*msg_r == NULL) {
+        warning(0, "bearerbox link: a message could not be unpacked");
+        return -1;
+    }
+    return 0;
+}
+
+static void bb_identify(BbLink *l, Connection *conn)
+{
+    Msg *m = msg_create(admin);
+
+    m->admin.command = cmd_identify;
+    m->admin.boxc_id = octstr_duplicate(l->conf.smsbox_id);
+    write_to_bearerbox_real(conn, m);
+}
+
+static void bb_session(BbLink *l, Connection *conn)
+{
+    time_t last_hb = 0, last_pump = 0;
+    Msg *msg;
+    int r;
+
+    while (!l->stopping) {
+        if (time(NULL) - last_hb >= BB_HEARTBEAT_SECS) {
+            Msg *hb = msg_create(heartbeat);
+
+            hb->heartbeat.load = 0;
+            write_to_bearerbox_real(conn, hb);
+            last_hb = time(NULL);
+        }
+        if (l->kicked || time(NULL) != last_pump) {
+            l->kicked = 0;
+            last_pump = time(NULL);
+            if (bb_pump(l, conn) < 0) {
+                error(0, "bearerbox link: the outbound queue cannot be "
+                      "read; reconnecting");
+                return;
+            }
+        }
+        r = bb_read(conn, &msg, BB_READ_TIMEOUT);
+        if (r == 1)
+            continue;
+        if (r < 0 || msg == NULL) {
+            if (!l->stopping)
+                warning(0, "bearerbox link: connection to %s:%ld lost",
+                        octstr_get_cstr(l->conf.host), l->conf.port);
+            return;
+        }
+        r = bb_handle(l, conn, msg);
+        msg_destroy(msg);
+        if (r < 0) {
+            error(0, "bearerbox link: a message could not be stored; "
+                  "dropping the link so bearerbox keeps it");
+            return;
+        }
+    }
+}
+
+static void bb_thread(void *arg)
+{
+    BbLink *l = arg;
+    double backoff = 1.0;
+    Connection *conn;
+
+    while (!l->stopping) {
+        bb_set_state(l, "connecting");
+        conn = connect_to_bearerbox_real(l->conf.host, l->conf.port,
+                                         l->conf.ssl, NULL);
+        if (conn == NULL) {
+            bb_set_state(l, "down");
+            gwthread_sleep(bb_jitter(backoff));
+            backoff = backoff * 2 > BB_BACKOFF_MAX ? BB_BACKOFF_MAX
+                                                   : backoff * 2;
+            continue;
+        }
+        backoff = 1.0;
+        bb_identify(l, conn);
+        dict_destroy(l->in_flight);
+        l->in_flight = dict_create(BB_WINDOW * 2, octstr_destroy_item);
+        if (store_mt_requeue_sent(l->store) < 0)
+            error(0, "bearerbox link: cannot re-queue unacked MTs");
+        bb_set_state(l, "connected");
+        bb_count(l, &l->counters.connects, 1);
+        info(0, "connected to bearerbox at %s:%ld as '%s'",
+             octstr_get_cstr(l->conf.host), l->conf.port,
+             octstr_get_cstr(l->conf.smsbox_id));
+        bb_session(l, conn);
+        close_connection_to_bearerbox_real(conn);
+        bb_set_state(l, "down");
+        if (!l->stopping)
+            gwthread_sleep(bb_jitter(1.0));
+    }
+}
+
+BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
+                       BbLinkMoHandler *mo_handler, void *ctx)
+{
+    BbLink *l = gw_malloc(sizeof(*l));
+
+    memset(l, 0, sizeof(*l));
+    l->conf.host = octstr_duplicate(conf->host);
+    l->conf.port = conf->port;
+    l->conf.ssl = conf->ssl;
+    l->conf.smsbox_id = octstr_duplicate(conf->smsbox_id);
+    l->conf.dlr_mask = conf->dlr_mask;
+    l->store = store;
+    l->mo_handler = mo_handler;
+    l->ctx = ctx;
+    l->lock = mutex_create();
+    l->state = "down";
+    l->in_flight = dict_create(BB_WINDOW * 2, octstr_destroy_item);
+    l->thread = gwthread_create(bb_thread, l);
+    if (l->thread == -1) {
+        error(0, "cannot start the bearerbox link thread");
+        l->stopping = 1;
+        bb_link_destroy(&l);
+        return NULL;
+    }
+    return l;
+}
+
+void bb_link_kick(BbLink *l)
+{
+    if (l != NULL && l->thread >= 0) {
+        l->kicked = 1;
+        gwthread_wakeup(l->thread);
+    }
+}
+
+const char *bb_link_state(BbLink *l)
+{
+    const char *s;
+
+    mutex_lock(l->lock);
+    s = l->state;
+    mutex_unlock(l->lock);
+    return s;
+}
+
+void bb_link_counters(BbLink *l, BbLinkCounters *c_r)
+{
+    mutex_lock(l->lock);
+    *c_r = l->counters;
+    mutex_unlock(l->lock);
+}
+
+void bb_link_destroy(BbLink **lp)
+{
+    BbLink *l = *lp;
+
+    if (l == NULL)
+        return;
+    *lp = NULL;
+    l->stopping = 1;
+    if (l->thread >= 0) {
+        gwthread_wakeup(l->thread);
+        gwthread_join(l->thread);
+    }
+    dict_destroy(l->in_flight);
+    mutex_destroy(l->lock);
+    octstr_destroy(l->conf.host);
+    octstr_destroy(l->conf.smsbox_id);
+    gw_free(l);
+}

@@ -1,0 +1,53 @@
+/*
+ * push-core-private.h - what push-core.c (events, prompts) and push-mo.c
+ * (MO commands) share.  Not for other modules.
+ */
+#ifndef PUSH_CORE_PRIVATE_H
+#define PUSH_CORE_PRIVATE_H
+
+#include "push-core.h"
+#include "mail-watch.h"
+
+#define PUSH_MO_WORKERS 2
+
+/* One MO worker: its queue of StoreMo* and its thread. */
+typedef struct {
+    PushCore *core;
+    List *queue;
+    long thread;
+} PushWorker;
+
+struct PushCore {
+    const PmConfig *cfg;
+    Store *store;
+    BbLink *link;
+    MailWatch *watch;
+    volatile int stopping;
+
+    List *events;               /* MailEvent*, from the watcher */
+    long events_thread;
+    Dict *bursts;               /* msisdn -> PushBurst*; events thread */
+    Dict *watched;              /* msisdn -> Octstr stamp; events thread */
+    long generation;            /* last store_bindings_generation() */
+
+    PushWorker workers[PUSH_MO_WORKERS];
+
+    Mutex *lock;                /* guards stats */
+    PushCoreStats stats;
+};
+
+/* Queue `text` (UTF-8) to `msisdn` as one MT of at most `segments`
+ * segments (truncated to fit); when mark_from > 0 the mails
+ * mark_from..mark_to are marked prompted in the same transaction.
+ * Honours the per-number hourly budget.  0 queued, 1 over budget,
+ * -1 store error.  Any thread. */
+int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
+                   long segments, int kind, long mark_from, long mark_to);
+
+void push_count(PushCore *c, long *field, long delta);
+
+/* push-mo.c */
+void push_mo_thread(void *arg);
+void push_mo_dispatch(PushCore *c, StoreMo *mo);
+
+#endif

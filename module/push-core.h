@@ -1,0 +1,65 @@
+/*
+ * push-core.h - the mail push core: new-mail events become prompts, MO
+ * commands become actions.
+ *
+ * Exports: PushCore, push_core_create(), push_core_set_link(),
+ * push_core_mo(), push_core_stats(), push_core_destroy().
+ *
+ * Threads: one "events" thread consumes the mail watcher's events, keeps
+ * the watcher in step with the bindings in the store (checked every
+ * reload-interval seconds) and sends prompts, coalescing bursts; a few MO
+ * workers run the phone's commands, each MSISDN always on the same worker
+ * so that its commands are answered in order.  Every outbound SMS is put
+ * into the store's queue; the bearerbox link sends it.
+ *
+ * Logs: info per prompt and per command, warning for refused input,
+ * error for store failures; debug under "box.core".
+ */
+#ifndef PUSH_CORE_H
+#define PUSH_CORE_H
+
+#include "gwlib/gwlib.h"
+#include "gw/msg.h"
+#include "pm-cfg.h"
+#include "store.h"
+#include "bearerbox-link.h"
+
+typedef struct PushCore PushCore;
+
+typedef struct {
+    long prompts;           /* single-mail prompts queued */
+    long summaries;         /* burst summary prompts queued */
+    long commands;          /* MO commands answered */
+    long unsubscribed;      /* MOs from numbers without a binding */
+    long notices;           /* auth-failure and other notices */
+    long mo_pending;        /* MOs stored, not yet answered */
+    long events;            /* mail events handled */
+} PushCoreStats;
+
+/*
+ * Create the core and start its threads and the mail watcher.  `cfg` and
+ * `store` must outlive the core.  Returns NULL if a thread cannot start.
+ * Main thread only.
+ */
+PushCore *push_core_create(const PmConfig *cfg, Store *store);
+
+/* Give the core the link it kicks when it queues an MT.  Call once,
+ * before MOs flow. */
+void push_core_set_link(PushCore *core, BbLink *link);
+
+/* BbLinkMoHandler: store the MO (0) or fail (-1); `msg` is borrowed.
+ * Called from the link thread. */
+int push_core_mo(Msg *msg, void *core);
+
+/* Copy the counters; any thread. */
+void push_core_stats(PushCore *core, PushCoreStats *s_r);
+
+/* The watcher's per-mailbox status (List of MailWatchStatus*, destroy
+ * items with mail_watch_status_destroy_item); any thread. */
+List *push_core_watch_status(PushCore *core);
+
+/* Stop the watcher and the threads; work that was stored but not done
+ * is picked up at the next start.  Sets *core to NULL. */
+void push_core_destroy(PushCore **core);
+
+#endif

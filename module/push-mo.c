@@ -1,0 +1,376 @@
+/*
+ * push-mo.c - MO commands from phones: store first, then answer.
+ *
+ * push_core_mo() runs in the bearerbox link thread: it converts the MO
+ * text to UTF-8, stores the MO (deduped on Kannel's message id, so a
+ * re-delivery after a lost ack is not answered twice) and hands it to the
+ * worker that owns the sender's number.  The worker parses the command,
+ * acts, queues the answer and marks the MO done.  An MO that was stored
+ * but not done when pushmailbox stopped is answered at the next start.
+ *
+ * `n` in GET/REPLY is always looked up in the sender's own binding.
+ * Numbers without a binding get at most one "not subscribed" reply per
+ * not-subscribed-interval: the service must not become an SMS amplifier.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "gw/sms.h"
+#include "push-core-private.h"
+#include "push-cmd.h"
+#include "push-prompt.h"
+#include "convert-text.h"
+#include "sms-text.h"
+#include "mailurl.h"
+#include "mail-fetch.h"
+#include "msisdn.h"
+#include "pm-secret.h"
+
+#define PUSH_MORE_HINT " [MORE]"
+#define PUSH_REASON_MAX 60
+
+static void push_reply(PushCore *c, const Octstr *msisdn, const char *fmt,
+                       ...)
+{
+    Octstr *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    text = octstr_format_valist(fmt, ap);
+    va_end(ap);
+    push_send_text(c, msisdn, text, c->cfg->page_segments, 1, 0, 0);
+    octstr_destroy(text);
+}
+
+/* A peer's error text, made short and printable for an SMS. */
+static Octstr *push_short_reason(const Octstr *err)
+{
+    Octstr *r;
+    long i;
+
+    if (err == NULL)
+        return octstr_create("unknown error");
+    r = octstr_copy(err, 0, PUSH_REASON_MAX);
+    for (i = 0; i < octstr_len(r); i++)
+        if (octstr_get_char(r, i) < 32)
+            octstr_set_char(r, i, ' ');
+    return r;
+}
+
+/*
+ * Fetch mail `m` of binding `b` and make the text GET pages.  Returns the
+ * text, or NULL with *why_r set to a phone-readable reason.
+ */
+static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
+                              const StoreMail *m, Octstr **why_r)
+{
+    Octstr *secret, *raw = NULL, *err = NULL, *text;
+    MailUrl *url;
+    ConvertMail *cm;
+    int r;
+
+    url = mailurl_parse(b->mailbox_url, &err);
+    secret = store_binding_secret(c->store, b->msisdn);
+    if (url == NULL || secret == NULL) {
+        *why_r = octstr_create("your mailbox settings are unusable");
+        octstr_destroy(err);
+        mailurl_destroy(url);
+        pm_secret_wipe(secret);
+        return NULL;
+    }
+    r = mail_fetch_message(url, secret, c->cfg->ca_file,
+                           c->cfg->connect_timeout, m->uidvalidity, m->uid,
+                           m->uidl, c->cfg->max_mail_size, &raw, &err);
+    mailurl_destroy(url);
+    pm_secret_wipe(secret);
+    if (r == -2) {
+        *why_r = octstr_format("mail %ld is no longer in your mailbox",
+                               m->n);
+        octstr_destroy(err);
+        return NULL;
+    }
+    if (r < 0) {
+        warning(0, "GET %ld for %s: fetch failed: %s", m->n,
+                octstr_get_cstr(b->msisdn),
+                err ? octstr_get_cstr(err) : "unknown error");
+        *why_r = push_short_reason(err);
+        octstr_destroy(err);
+        return NULL;
+    }
+    octstr_destroy(err);
+    err = NULL;
+    cm = convert_mail_parse(raw, c->cfg->trim_quotes, &err);
+    octstr_destroy(raw);
+    if (cm == NULL) {
+        warning(0, "GET %ld for %s: mail cannot be read: %s", m->n,
+                octstr_get_cstr(b->msisdn),
+                err ? octstr_get_cstr(err) : "unknown error");
+        *why_r = octstr_create("the mail cannot be read");
+        octstr_destroy(err);
+        return NULL;
+    }
+    octstr_destroy(err);
+    text = push_prompt_mail_text(m->n, cm);
+    if (r == 1)
+        octstr_append_cstr(text, "\n[mail too large, cut short]");
+    convert_mail_destroy(cm);
+    return text;
+}
+
+/* Send page `page` (1-based) of mail n; n 0 = the latest mail. */
+static void push_mo_get(PushCore *c, const StoreBinding *b, long n,
+                        long page)
+{
+    const Octstr *msisdn = b->msisdn;
+    StoreMail *m;
+    Octstr *text, *why = NULL;
+    List *pages;
+    int gsm;
+
+    if (n == 0) {
+        List *latest = store_mail_latest(c->store, msisdn, 1);
+
+        if (latest != NULL && gwlist_len(latest) > 0)
+            n = ((StoreMail *) gwlist_get(latest, 0))->n;
+        gwlist_destroy(latest, store_mail_destroy_item);
+        if (n == 0) {
+            push_reply(c, msisdn, "No mail yet.");
+            return;
+        }
+    }
+    m = store_mail_get(c->store, msisdn, n);
+    if (m == NULL) {
+        push_reply(c, msisdn, "There is no mail %ld. Reply LIST for your "
+                   "latest mails.", n);
+        return;
+    }
+    text = push_mail_text(c, b, m, &why);
+    store_mail_destroy(m);
+    if (text == NULL) {
+        push_reply(c, msisdn, "Sorry, mail %ld could not be fetched: %S.",
+                   n, why);
+        octstr_destroy(why);
+        return;
+    }
+    pages = sms_text_pages(text, c->cfg->page_segments, PUSH_MORE_HINT,
+                           &gsm);
+    octstr_destroy(text);
+    if (page > gwlist_len(pages)) {
+        push_reply(c, msisdn, "That was all of mail %ld.", n);
+        store_page_set(c->store, msisdn, n, 0);
+    } else {
+        push_send_text(c, msisdn, gwlist_get(pages, page - 1),
+                       c->cfg->page_segments, 1, 0, 0);
+        store_page_set(c->store, msisdn, n,
+                       page < gwlist_len(pages) ? page + 1 : 0);
+    }
+    gwlist_destroy(pages, octstr_destroy_item);
+}
+
+static void push_mo_more(PushCore *c, const StoreBinding *b)
+{
+    long n, page;
+
+    if (store_page_get(c->store, b->msisdn, &n, &page) != 0 || page <= 0) {
+        push_reply(c, b->msisdn, "Nothing more to send. Reply LIST for "
+                   "your latest mails.");
+        return;
+    }
+    push_mo_get(c, b, n, page);
+}
+
+static void push_mo_list(PushCore *c, const StoreBinding *b)
+{
+    List *latest = store_mail_latest(c->store, b->msisdn,
+                                     c->cfg->list_count);
+    Octstr *text;
+    long i;
+
+    if (latest == NULL)
+        return;
+    if (gwlist_len(latest) == 0) {
+        push_reply(c, b->msisdn, "No mail yet.");
+        gwlist_destroy(latest, NULL);
+        return;
+    }
+    text = octstr_create("");
+    for (i = 0; i < gwlist_len(latest); i++) {
+        StoreMail *m = gwlist_get(latest, i);
+        Octstr *line = push_prompt_list_line(m->n, m->sender, m->subject);
+
+        if (i > 0)
+            octstr_append_char(text, '\n');
+        octstr_append(text, line);
+        octstr_destroy(line);
+    }
+    push_send_text(c, b->msisdn, text, c->cfg->page_segments, 1, 0, 0);
+    octstr_destroy(text);
+    gwlist_destroy(latest, store_mail_destroy_item);
+}
+
+static void push_mo_unbound(PushCore *c, const Octstr *msisdn)
+{
+    push_count(c, &c->stats.unsubscribed, 1);
+    if (store_notice_allow(c->store, msisdn, "unsubscribed",
+                           c->cfg->not_subscribed_interval,
+                           time(NULL)) != 1) {
+        info(0, "MO from %s: not subscribed (already told)",
+             octstr_get_cstr(msisdn));
+        return;
+    }
+    info(0, "MO from %s: not subscribed", octstr_get_cstr(msisdn));
+    push_reply(c, msisdn, "This number is not subscribed to mail alerts.");
+}
+
+static void push_mo_handle(PushCore *c, const StoreMo *mo)
+{
+    Octstr *msisdn, *err = NULL, *text;
+    StoreBinding *b;
+    PushCmd *cmd;
+
+    msisdn = msisdn_normalise(mo->msisdn, c->cfg->country_code,
+                              c->cfg->national_prefix, &err);
+    if (msisdn == NULL) {
+        warning(0, "MO %s: sender is not a usable number: %s",
+                octstr_get_cstr(mo->id), octstr_get_cstr(err));
+        octstr_destroy(err);
+        return;
+    }
+    b = store_binding_get(c->store, msisdn);
+    if (b == NULL) {
+        push_mo_unbound(c, msisdn);
+        octstr_destroy(msisdn);
+        return;
+    }
+    cmd = push_cmd_parse(mo->text);
+    info(0, "MO from %s: %s %ld", octstr_get_cstr(msisdn),
+         push_cmd_type_name(cmd->type), cmd->n);
+    push_count(c, &c->stats.commands, 1);
+    switch (cmd->type) {
+    case PUSH_CMD_GET:
+        push_mo_get(c, b, cmd->n, 1);
+        break;
+    case PUSH_CMD_MORE:
+        push_mo_more(c, b);
+        break;
+    case PUSH_CMD_LIST:
+        push_mo_list(c, b);
+        break;
+    case PUSH_CMD_STOP:
+        store_binding_set_paused(c->store, msisdn, 1);
+        push_reply(c, msisdn, "Mail alerts are off. Reply START to turn "
+                   "them on again.");
+        break;
+    case PUSH_CMD_START:
+        store_binding_set_paused(c->store, msisdn, 0);
+        push_reply(c, msisdn, "Mail alerts are on. Reply HELP for the "
+                   "commands.");
+        break;
+    case PUSH_CMD_HELP:
+        text = push_prompt_help();
+        push_send_text(c, msisdn, text, 1, 1, 0, 0);
+        octstr_destroy(text);
+        break;
+    case PUSH_CMD_REPLY:
+    case PUSH_CMD_SEND:
+        push_reply(c, msisdn, "Sending mail by SMS is not available on "
+                   "this service yet.");
+        break;
+    case PUSH_CMD_BAD:
+        push_reply(c, msisdn, "%S", cmd->error);
+        break;
+    case PUSH_CMD_UNKNOWN:
+    default:
+        text = push_prompt_unknown();
+        push_send_text(c, msisdn, text, 1, 1, 0, 0);
+        octstr_destroy(text);
+        break;
+    }
+    push_cmd_destroy(cmd);
+    store_binding_destroy(b);
+    octstr_destroy(msisdn);
+}
+
+void push_mo_thread(void *arg)
+{
+    PushWorker *w = arg;
+    StoreMo *mo;
+
+    while (!w->core->stopping
+           && (mo = gwlist_consume(w->queue)) != NULL) {
+        push_mo_handle(w->core, mo);
+        if (store_mo_done(w->core->store, mo->id) < 0)
+            error(0, "MO %s answered but not marked done; it may be "
+                  "answered again after a restart", octstr_get_cstr(mo->id));
+        store_mo_destroy(mo);
+    }
+}
+
+void push_mo_dispatch(PushCore *c, StoreMo *mo)
+{
+    unsigned long h = 0;
+    long i;
+
+    for (i = 0; i < octstr_len(mo->msisdn); i++)
+        h = h * 31 + (unsigned char) octstr_get_char(mo->msisdn, i);
+    gwlist_produce(c->workers[h % PUSH_MO_WORKERS].queue, mo);
+}
+
+/* The MO's text as UTF-8, whatever coding bearerbox used. */
+static Octstr *push_mo_text(const Msg *msg)
+{
+    Octstr *t = octstr_duplicate(msg->sms.msgdata);
+
+    if (t == NULL)
+        return octstr_create("");
+    if (msg->sms.coding == DC_UCS2) {
+        if (charset_convert(t, "UTF-16BE", "UTF-8") < 0) {
+            octstr_destroy(t);
+            return octstr_create("");
+        }
+    } else if (msg->sms.coding == DC_8BIT) {
+        octstr_destroy(t);
+        return octstr_create("");  /* binary MO: not a command */
+    } else if (msg->sms.charset != NULL && octstr_len(msg->sms.charset) > 0
+               && octstr_case_compare(msg->sms.charset,
+                                      octstr_imm("UTF-8")) != 0) {
+        if (charset_convert(t, octstr_get_cstr(msg->sms.charset),
+                            "UTF-8") < 0) {
+            octstr_destroy(t);
+            return octstr_create("");
+        }
+    }
+    return t;
+}
+
+int push_core_mo(Msg *msg, void *ctx)
+{
+    PushCore *c = ctx;
+    char buf[UUID_STR_LEN + 1];
+    StoreMo mo, *copy;
+    int r;
+
+    uuid_unparse(msg->sms.id, buf);
+    memset(&mo, 0, sizeof(mo));
+    mo.id = octstr_create(buf);
+    mo.msisdn = msg->sms.sender ? msg->sms.sender : octstr_imm("");
+    mo.receiver = msg->sms.receiver ? msg->sms.receiver : octstr_imm("");
+    mo.text = push_mo_text(msg);
+    mo.received = time(NULL);
+    r = store_mo_add(c->store, &mo);
+    if (r == 1) {
+        copy = gw_malloc(sizeof(*copy));
+        copy->id = mo.id;
+        copy->msisdn = octstr_duplicate(mo.msisdn);
+        copy->receiver = octstr_duplicate(mo.receiver);
+        copy->text = mo.text;
+        copy->received = mo.received;
+        push_mo_dispatch(c, copy);
+        return 0;
+    }
+    if (r == 0)
+        debug("box.core", 0, "MO %s seen before; not answered twice", buf);
+    octstr_destroy(mo.id);
+    octstr_destroy(mo.text);
+    return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,170 @@
+/*
+ * pushmailbox.c - the pushmail box: main(), signals, start and stop.
+ *
+ *   pushmailbox [-v LEVEL] [-F LOGFILE] [-d PLACES] [-D PLACES] ...
+ *               pushmail.conf
+ *
+ * Takes Kannel's usual box options (get_and_set_debugs).  Starts, in
+ * order: the store, the push core (with the mail watcher), the bearerbox
+ * link, the admin listener; stops them in reverse.  SIGTERM and SIGINT
+ * stop it (whatever was stored but not done is picked up at the next
+ * start); SIGHUP reopens the log files.
+ *
+ * Exit status: 0 after a clean stop, 1 when start-up fails, 2 for a bad
+ * command line or configuration.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw/shared.h"
+#include "pm-cfg.h"
+#include "store.h"
+#include "push-core.h"
+#include "bearerbox-link.h"
+#include "admin-http.h"
+#include "convert-text.h"
+
+static volatile sig_atomic_t pm_stop_requested;
+static volatile sig_atomic_t pm_reopen_requested;
+
+static void pm_request_stop(void)
+{
+    pm_stop_requested = 1;
+    gwthread_wakeup(MAIN_THREAD_ID);
+}
+
+static void pm_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        pm_reopen_requested = 1;
+    } else {
+        pm_stop_requested = 1;
+    }
+    gwthread_wakeup(MAIN_THREAD_ID);
+}
+
+static void pm_signals(void)
+{
+    struct sigaction act;
+
+    memset(&act, 0, sizeof(act));
+    act.sa_handler = pm_signal;
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGTERM, &act, NULL);
+    sigaction(SIGINT, &act, NULL);
+    sigaction(SIGHUP, &act, NULL);
+    act.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &act, NULL);
+}
+
+static void pm_usage(void)
+{
+    fprintf(stderr, "usage: pushmailbox [-v LEVEL] [-F LOGFILE] "
+            "[-d PLACES] pushmail.conf\n");
+}
+
+static int pm_write_pid(const Octstr *path)
+{
+    FILE *f = fopen(octstr_get_cstr(path), "w");
+
+    if (f == NULL) {
+        error(errno, "cannot write the pid file '%s'",
+              octstr_get_cstr(path));
+        return -1;
+    }
+    fprintf(f, "%ld\n", (long) getpid());
+    fclose(f);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    PmConfig *cfg;
+    Store *store = NULL;
+    PushCore *core = NULL;
+    BbLink *link = NULL;
+    AdminHttp *admin = NULL;
+    BbLinkConf lc;
+    Octstr *err = NULL, *file;
+    int cf_index, status = 1;
+
+    gwlib_init();
+    cf_index = get_and_set_debugs(argc, argv, NULL);
+    if (argv[cf_index] == NULL || argv[cf_index + 1] != NULL) {
+        pm_usage();
+        gwlib_shutdown();
+        return 2;
+    }
+    file = octstr_create(argv[cf_index]);
+    cfg = pm_cfg_load(file, &err);
+    octstr_destroy(file);
+    if (cfg == NULL) {
+        error(0, "%s", octstr_get_cstr(err));
+        octstr_destroy(err);
+        gwlib_shutdown();
+        return 2;
+    }
+    if (cfg->log_file != NULL)
+        log_open(octstr_get_cstr(cfg->log_file), cfg->log_level,
+                 GW_NON_EXCL);
+    info(0, "pushmailbox %s starting (Kannel %s)", PM_VERSION, VERSION);
+    if (cfg->pid_file != NULL && pm_write_pid(cfg->pid_file) < 0)
+        goto out;
+    pm_signals();
+    convert_init();
+
+    store = store_open(&cfg->db, cfg->secret_key_file, &err);
+    if (store == NULL) {
+        error(0, "cannot open the store: %s",
+              err ? octstr_get_cstr(err) : "unknown error");
+        octstr_destroy(err);
+        goto out;
+    }
+    core = push_core_create(cfg, store);
+    if (core == NULL) {
+        error(0, "cannot start the push core");
+        goto out;
+    }
+    lc.host = cfg->bearerbox_host;
+    lc.port = cfg->bearerbox_port;
+    lc.ssl = cfg->bearerbox_ssl;
+    lc.smsbox_id = cfg->smsbox_id;
+    lc.dlr_mask = cfg->dlr_mask;
+    link = bb_link_create(&lc, store, push_core_mo, core);
+    if (link == NULL)
+        goto out;
+    push_core_set_link(core, link);
+    if (cfg->admin_port > 0) {
+        admin = admin_http_start(cfg, store, link, core, pm_request_stop);
+        if (admin == NULL)
+            goto out;
+    }
+    info(0, "pushmailbox running");
+    while (!pm_stop_requested) {
+        if (pm_reopen_requested) {
+            pm_reopen_requested = 0;
+            log_reopen();
+            info(0, "log files reopened");
+        }
+        gwthread_sleep(5.0);
+    }
+    info(0, "pushmailbox stopping");
+    program_status = shutting_down;
+    status = 0;
+
+out:
+    admin_http_stop(&admin);
+    bb_link_destroy(&link);
+    push_core_destroy(&core);
+    store_close(&store);
+    convert_deinit();
+    if (cfg->pid_file != NULL)
+        unlink(octstr_get_cstr(cfg->pid_file));
+    info(0, "pushmailbox stopped");
+    pm_cfg_destroy(cfg);
+    gwlib_shutdown();
+    return status;
+}
