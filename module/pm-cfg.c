@@ -42,11 +42,10 @@ static int pm_cfg_is_allowed(Octstr *group, Octstr *variable)
     return 0;
 }
 
+/* Kannel adds up the answers of all single-group hooks: 0 = not ours. */
 static int pm_cfg_is_single(Octstr *group)
 {
-    if (octstr_str_compare(group, PM_GROUP_NAME) == 0)
-        return 1;
-    return -1;
+    return octstr_str_compare(group, PM_GROUP_NAME) == 0;
 }
 
 static Octstr *pm_cfg_error(const PmConfig *c, const char *group,
