@@ -3,7 +3,8 @@
  *
  * Exports: convert_init, convert_deinit, convert_mail_parse,
  *          convert_mail_destroy, convert_header_decode,
- *          convert_sender_name, convert_html_to_text (convert-html.c).
+ *          convert_sender_name, convert_text_tidy, convert_to_utf8,
+ *          convert_html_to_text (convert-html.c).
  *
  * Limits: raw mail up to CONVERT_MAX_MAIL bytes, MIME depth
  * CONVERT_MAX_DEPTH, CONVERT_MAX_PARTS parts, body text capped at
@@ -81,7 +82,24 @@ Octstr *convert_header_decode(const Octstr *raw);
 Octstr *convert_sender_name(const Octstr *raw_from);
 
 /*
- * HTML (UTF-8 or with its own meta charset) to readable UTF-8 text:
+ * Normalise text for SMS: invalid UTF-8 -> U+FFFD, CRLF/CR -> LF, tabs
+ * -> space, other controls, zero-width characters, soft hyphens and
+ * BOMs dropped, NBSP -> space, space runs collapsed, lines trimmed, at
+ * most one blank line in a row, no blank lines at either end.
+ * Returns a new Octstr, never NULL.  Thread-safe.
+ */
+Octstr *convert_text_tidy(const Octstr *text);
+
+/*
+ * `len` bytes in MIME charset `charset` (NULL or unknown: UTF-8 when
+ * the bytes are valid UTF-8, else windows-1252) to UTF-8; bytes that
+ * do not convert become U+FFFD.  Returns a new Octstr, never NULL.
+ * Thread-safe after convert_init().
+ */
+Octstr *convert_to_utf8(const char *data, long len, const char *charset);
+
+/*
+ * HTML (UTF-8; a meta charset is ignored) to readable UTF-8 text:
  * block elements -> newlines, <br>, list items "- ", links
  * "text (url)" when they differ, entities decoded, script/style/head
  * dropped, whitespace normalised.  Returns a new Octstr, never NULL.

@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imap-parser.h"
 
@@ -192,7 +193,7 @@ static void after_top_arg(ImapParser *p, int was_atom)
     if (p->depth != 0 || p->in_code || p->first_arg_done)
         return;
     p->first_arg_done = 1;
-    a = gwlist_get(p->resp->args, 0);
+    a = imap_arg_nth(p->resp->args, 0);
     if (was_atom && a != NULL && a->type == IMAP_ARG_ATOM &&
         is_status_word(a->str))
         p->state = PS_TEXT_START;
@@ -552,8 +553,10 @@ ImapStatus imap_response_status(const ImapResponse *r)
 
     if (r == NULL || r->kind == IMAP_RESP_CONTINUATION)
         return IMAP_STATUS_NONE;
+    if (gwlist_len(r->args) != 1)
+        return IMAP_STATUS_NONE;
     a = gwlist_get(r->args, 0);
-    if (gwlist_len(r->args) != 1 || a->type != IMAP_ARG_ATOM)
+    if (a->type != IMAP_ARG_ATOM)
         return IMAP_STATUS_NONE;
     if (octstr_str_case_compare(a->str, "OK") == 0)
         return IMAP_STATUS_OK;

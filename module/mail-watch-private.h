@@ -80,6 +80,8 @@ struct MailBox {
     Octstr *caps;               /* last capabilities seen, or NULL */
 
     void *session;              /* ImapSession / Pop3Session */
+    Octstr *fail_msg;           /* set by mail_box_fail() */
+    int fail_auth;
 };
 
 /* Session entry points.  All return 0 to go on, -1 after mail_box_fail()
@@ -111,10 +113,10 @@ void mail_box_set_state(MailBox *b, const char *state, const Octstr *error);
  * session's tls_done entry is called when the handshake is done.
  * Returns 0 or -1 after mail_box_fail(). */
 int mail_box_start_tls(MailBox *b);
-/* Record a failure; auth != 0 for refused credentials.  Always returns
+/* Record a failure (fmt as octstr_format, %S for Octstr; the text must
+ * hold no secrets); auth != 0 for refused credentials.  Always returns
  * -1 so sessions can `return mail_box_fail(...)'. */
-int mail_box_fail(MailBox *b, int auth, const char *fmt, ...)
-    PRINTFLIKE(3, 4);
+int mail_box_fail(MailBox *b, int auth, const char *fmt, ...);
 /* Seconds for one protocol step (connect_timeout). */
 long mail_box_timeout(const MailBox *b);
 

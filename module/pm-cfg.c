@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "pm-cfg.h"
@@ -301,12 +303,22 @@ PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r)
     PmConfig *c;
     Cfg *cfg;
     CfgGroup *grp;
+    struct stat st;
 
     *err_r = NULL;
+    errno = 0;
     c = gw_malloc(sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->conf_file = octstr_duplicate(filename);
 
+    /* Kannel's cfg_read() panics on a file it cannot open: check first. */
+    if (stat(octstr_get_cstr(filename), &st) < 0 || !S_ISREG(st.st_mode)
+        || access(octstr_get_cstr(filename), R_OK) < 0) {
+        *err_r = octstr_format("%S: cannot be read: %s", filename,
+                               errno ? strerror(errno) : "not a file");
+        pm_cfg_destroy(c);
+        return NULL;
+    }
     cfg = cfg_create(filename);
     cfg_add_hooks(pm_cfg_is_allowed, pm_cfg_is_single);
     if (cfg_read(cfg) == -1) {

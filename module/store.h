@@ -256,6 +256,9 @@ long store_mt_count(Store *s, int state);
 /* MTs created for msisdn at or after `since` (budget), -1 on error. */
 long store_mt_count_since(Store *s, const Octstr *msisdn, long since);
 
+/* Delete ACCEPTED and FAILED MTs created before `before`; count or -1. */
+long store_mt_purge(Store *s, long before);
+
 void store_mt_destroy(StoreMt *mt);
 void store_mt_destroy_item(void *mt);
 

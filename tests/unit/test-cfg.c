@@ -174,6 +174,21 @@ static void test_unknown_variable(void)
     test_end();
 }
 
+static void test_missing_file(void)
+{
+    Octstr *err = NULL, *path = octstr_format("%s/nope.conf", dir);
+    PmConfig *c;
+
+    test_begin("missing file is an error, not a panic");
+    c = pm_cfg_load(path, &err);
+    test_assert(c == NULL);
+    test_assert(err_has(err, "nope.conf"));
+    test_assert(err_has(err, "cannot be read"));
+    octstr_destroy(err);
+    octstr_destroy(path);
+    test_end();
+}
+
 int main(void)
 {
     Octstr *cmd;
@@ -187,6 +202,7 @@ int main(void)
     test_values();
     test_errors();
     test_unknown_variable();
+    test_missing_file();
     cmd = octstr_format("rm -rf '%s'", dir);
     if (system(octstr_get_cstr(cmd)) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
