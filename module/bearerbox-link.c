@@ -14,7 +14,12 @@
  * Limits: BB_WINDOW MTs in flight; reconnect backoff 1 s doubling to 30 s
  * with +-25 % jitter.
  */
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw/shared.h"
 #include "gw/sms.h"
@@ -313,16 +318,57 @@ static void bb_session(BbLink *l, Connection *conn)
     }
 }
 
+/*
+ * Can bearerbox's port be reached?  Kannel's connect logs three errors
+ * per failed attempt; probing first lets us log one line per outage.
+ * Returns 0, or an errno value.
+ */
+static int bb_probe(const BbLink *l)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[16];
+    int fd, err = ECONNREFUSED;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    snprintf(port, sizeof(port), "%ld", l->conf.port);
+    if (getaddrinfo(octstr_get_cstr(l->conf.host), port, &hints, &res) != 0)
+        return EHOSTUNREACH;
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            close(fd);
+            freeaddrinfo(res);
+            return 0;
+        }
+        err = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return err;
+}
+
 static void bb_thread(void *arg)
 {
     BbLink *l = arg;
     double backoff = 1.0;
     Connection *conn;
+    int err, told = 0;
 
     while (!l->stopping) {
         bb_set_state(l, "connecting");
-        conn = connect_to_bearerbox_real(l->conf.host, l->conf.port,
-                                         l->conf.ssl, NULL);
+        err = bb_probe(l);
+        if (err != 0 && !told) {
+            warning(0, "bearerbox at %s:%ld cannot be reached (%s); "
+                    "retrying", octstr_get_cstr(l->conf.host),
+                    l->conf.port, strerror(err));
+            told = 1;
+        }
+        conn = err ? NULL : connect_to_bearerbox_real(l->conf.host,
+                                                      l->conf.port,
+                                                      l->conf.ssl, NULL);
         if (conn == NULL) {
             bb_set_state(l, "down");
             gwthread_sleep(bb_jitter(backoff));
@@ -331,6 +377,7 @@ static void bb_thread(void *arg)
             continue;
         }
         backoff = 1.0;
+        told = 0;
         bb_identify(l, conn);
         dict_destroy(l->in_flight);
         l->in_flight = dict_create(BB_WINDOW * 2, octstr_destroy_item);

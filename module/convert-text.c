@@ -339,7 +339,8 @@ static Octstr *part_text(GMimePart *part, int html)
     fmt = g_mime_object_get_content_type_parameter(obj, "format");
     if (fmt != NULL && strcasecmp(fmt, "flowed") == 0) {
         delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
-        tmp = convert_unflow(text, delsp != NULL && strcasecmp(delsp, "yes") == 0);
+        tmp = convert_unflow(text, delsp != NULL
+                                   && strcasecmp(delsp, "yes") == 0);
         octstr_destroy(text);
         text = tmp;
     }

@@ -2,9 +2,9 @@
  * convert-text.h - mail (RFC 5322 + MIME) to readable UTF-8 text.
  *
  * Exports: convert_init, convert_deinit, convert_mail_parse,
- *          convert_mail_destroy, convert_header_decode,
- *          convert_sender_name, convert_text_tidy, convert_to_utf8,
- *          convert_html_to_text (convert-html.c).
+ *          convert_mail_destroy, convert_sender_name (convert-text.c);
+ *          convert_header_decode, convert_text_tidy, convert_to_utf8
+ *          (convert-clean.c); convert_html_to_text (convert-html.c).
  *
  * Limits: raw mail up to CONVERT_MAX_MAIL bytes, MIME depth
  * CONVERT_MAX_DEPTH, CONVERT_MAX_PARTS parts, body text capped at
@@ -12,8 +12,8 @@
  * Every charset is decoded to UTF-8; bytes that do not decode are
  * replaced by U+FFFD, never passed through.
  *
- * Logs: debug under "convert.text" / "convert.html"; warning when a mail
- * hits a limit.  Never logs mail content.
+ * Logs: debug under "convert.text" when a mail hits a MIME or body
+ * limit; nothing else.  Never logs mail content.
  *
  * GMime objects never leave this module.
  */

@@ -21,6 +21,8 @@
 #include "mail-tls.h"
 
 #define DBG "box.mail.fetch"
+/* servers delay failed logins (Dovecot up to 15 s): allow for it */
+#define AUTH_DELAY_MS 20000
 
 typedef struct {
     const MailUrl *url;
@@ -497,7 +499,9 @@ static int imap_login(Fetch *f)
         }
         wipe(sasl);
         octstr_destroy(sasl);
+        f->timeout_ms += AUTH_DELAY_MS;
         r = imap_cmd(f, parts, "AUTHENTICATE PLAIN <redacted>");
+        f->timeout_ms -= AUTH_DELAY_MS;
     } else if (has_cap(f, "LOGINDISABLED")) {
         parts_destroy(parts);
         return set_err(f, octstr_format("server %S refuses LOGIN "
@@ -510,7 +514,9 @@ static int imap_login(Fetch *f)
         add_astring(f, parts, f->secret);
         octstr_append_cstr(gwlist_get(parts, gwlist_len(parts) - 1),
                            "\r\n");
+        f->timeout_ms += AUTH_DELAY_MS;
         r = imap_cmd(f, parts, "LOGIN <redacted>");
+        f->timeout_ms -= AUTH_DELAY_MS;
     }
     parts_destroy(parts);
     if (r == NULL)
@@ -715,8 +721,10 @@ static int pop3_session(Fetch *f)
     if (ret == 0) {
         octstr_destroy(line);
         line = NULL;
+        f->timeout_ms += AUTH_DELAY_MS;
         ret = pop3_cmd(f, octstr_format("PASS %S", f->secret),
                        "PASS <redacted>", "PASS", &line);
+        f->timeout_ms -= AUTH_DELAY_MS;
     }
     if (ret < 0 && line != NULL) {
         Octstr *t = printable(line);

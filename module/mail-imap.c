@@ -481,16 +481,24 @@ static int cmp_uid(const void *a, const void *b)
 static int fetch_done(MailBox *b, ImapResponse *r)
 {
     ImapSession *s = b->session;
-    MailEvent *e;
+    MailEvent *e, **v;
     List *l = s->fetched;
+    long i, n;
 
     s->fetched = NULL;
     if (imap_response_status(r) != IMAP_STATUS_OK) {
         gwlist_destroy(l, (void (*)(void *)) mail_event_destroy);
         return fail_reply(b, r, "UID FETCH");
     }
-    gwlist_sort(l, cmp_uid);
-    while ((e = gwlist_extract_first(l)) != NULL) {
+    /* sort by UID ourselves: gwlist_sort's comparator contract is vague */
+    n = gwlist_len(l);
+    v = gw_malloc(sizeof(*v) * (n + 1));
+    for (i = 0; i < n; i++)
+        v[i] = gwlist_get(l, i);
+    gwlist_destroy(l, NULL);
+    qsort(v, n, sizeof(*v), cmp_uid);
+    for (i = 0; i < n; i++) {
+        e = v[i];
         if (e->uid <= b->last_uid) {
             mail_event_destroy(e);
             continue;
@@ -500,7 +508,7 @@ static int fetch_done(MailBox *b, ImapResponse *r)
               octstr_get_cstr(b->key), e->uid);
         mail_box_emit(b, e);
     }
-    gwlist_destroy(l, NULL);
+    gw_free(v);
     return after_sync(b);
 }
 
@@ -839,6 +847,7 @@ static void update_deadline(MailBox *b)
 {
     ImapSession *s = b->session;
     long long now = mail_clock_ms(), a, w;
+    ImapCmd *c;
 
     if (s->phase == IP_GREETING)
         return;
@@ -847,7 +856,10 @@ static void update_deadline(MailBox *b)
         w = b->last_rx_ms + MAIL_READ_WATCHDOG * 1000L;
         b->deadline_ms = a < w ? a : w;
     } else if (gwlist_len(s->inflight) > 0 || gwlist_len(s->pending) > 0) {
-        b->deadline_ms = now + mail_box_timeout(b) * 1000L;
+        c = first_of(s->inflight);
+        b->deadline_ms = now + (mail_box_timeout(b) +
+                                (c != NULL && c->sensitive ?
+                                 MAIL_AUTH_DELAY : 0)) * 1000L;
     } else if (s->phase == IP_POLL_WAIT) {
         b->deadline_ms = s->poll_at;
     }
@@ -950,7 +962,8 @@ int mail_imap_timeout(MailBox *b)
     if (c != NULL)
         return mail_box_fail(b, 0, "server %S did not answer %s within "
                              "%ld s", b->url->host, c->name,
-                             mail_box_timeout(b));
+                             mail_box_timeout(b) +
+                             (c->sensitive ? MAIL_AUTH_DELAY : 0));
     if (s->phase == IP_POLL_WAIT) {
         start_status(b);
         update_deadline(b);

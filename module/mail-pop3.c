@@ -66,7 +66,8 @@ static void send_line(MailBox *b, enum pop3_step step, Octstr *line,
     mail_box_send(b, line, redacted);
     OPENSSL_cleanse(octstr_get_cstr(line), octstr_len(line));
     octstr_destroy(line);
-    b->deadline_ms = mail_clock_ms() + mail_box_timeout(b) * 1000L;
+    b->deadline_ms = mail_clock_ms() + (mail_box_timeout(b) +
+                     (step == P_PASS ? MAIL_AUTH_DELAY : 0)) * 1000L;
 }
 
 static void start_multi(Pop3Session *s, long max)

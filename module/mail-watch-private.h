@@ -27,6 +27,8 @@
 #define MAIL_PIPELINE 4
 #define MAIL_READ_WATCHDOG 300      /* s without data while idling */
 #define MAIL_AUTH_RETRY 900         /* s between retries after auth fail */
+#define MAIL_AUTH_DELAY 20          /* s extra for login replies: servers
+                                     * delay failures (Dovecot up to 15) */
 #define MAIL_BACKOFF_MAX 300        /* s */
 #define MAIL_POP3_MAX_MULTI (16 * 1024 * 1024)  /* UIDL listing */
 #define MAIL_POP3_MAX_TOP (256 * 1024)           /* one TOP n 0 */

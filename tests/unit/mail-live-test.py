@@ -16,6 +16,7 @@ go to a temporary folder (printed; kept with --keep).
 """
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,17 @@ from pmtest import dovecot, mail, proc  # noqa: E402
 PASS = 'pa ss"wd\\1'    # quoting: space, quote, backslash
 
 
+def other_name():
+    """A name of 127.0.0.1 that the test certificate does not hold."""
+    try:
+        name = socket.gethostname()
+        if name != "localhost" and socket.gethostbyname(name) == "127.0.0.1":
+            return name
+    except OSError:
+        pass
+    return ""
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -36,6 +48,7 @@ def main():
         print("skipped: Dovecot is not installed")
         return 77
     out = tempfile.mkdtemp(prefix="pm-mail-live-")
+    os.chmod(out, 0o755)    # Dovecot's auth user reads the users file
     print("logs in", out)
     proc.install_signal_handlers()
     users = {u: PASS for u in ("ann", "bob", "carl", "dan")}
@@ -53,9 +66,10 @@ def main():
             "PM_LIVE_A_POP3S": str(a.pop3s_port),
             "PM_LIVE_B_IMAP": str(b.imap_port),
             "PM_LIVE_CA": a.ca_file,
+            "PM_LIVE_OTHER_CA": b.ca_file,
+            "PM_LIVE_OTHER_NAME": other_name(),
             "PM_LIVE_PASS": PASS,
         })
-        # both instances must trust one CA: reuse A's certificate for B
         argv = [prog]
         if "--valgrind" in sys.argv:
             argv = ["valgrind", "-q", "--leak-check=full",

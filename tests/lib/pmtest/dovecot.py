@@ -187,6 +187,13 @@ service lmtp {{
         """Add a user (Dovecot re-reads the passwd-file when it changes)."""
         self.users[user] = password
         self._write()
+        if self.proc is not None and self.proc.running():
+            # Dovecot's passwd-file looks at the file at most once a
+            # second: wait until the user resolves.
+            proc.wait_until(lambda: proc.run(
+                ["doveadm", "-c", self.conf, "user", user],
+                timeout=10).returncode == 0, 10, interval=0.2,
+                what="Dovecot to know user %s" % user)
 
     # --- life cycle ----------------------------------------------------
     def start(self, timeout=20):
