@@ -8,7 +8,7 @@
 #include "push-core.h"
 #include "mail-watch.h"
 
-#define PUSH_MO_WORKERS 2
+#define PUSH_MO_WORKERS 4
 
 /* One MO worker: its queue of StoreMo* and its thread. */
 typedef struct {
