@@ -646,7 +646,9 @@ static int pop3_cmd(Fetch *f, Octstr *cmd, const char *logas,
     }
     if (pop3_line(f, &line) < 0)
         return -1;
-    debug(DBG, 0, "S: %.100s", octstr_get_cstr(line));
+    t = printable(line);
+    debug(DBG, 0, "S: %s", octstr_get_cstr(t));
+    octstr_destroy(t);
     if (octstr_str_ncompare(line, "+OK", 3) != 0) {
         t = printable(line);
         set_err(f, octstr_format("%s failed on %S: %S", what,

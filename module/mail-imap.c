@@ -190,16 +190,13 @@ static void send_cmd(MailBox *b, ImapCmd *c)
  * else a synchronizing literal that starts a new part). */
 static void add_astring(MailBox *b, ImapCmd *c, const Octstr *str)
 {
-    Octstr *part;
+    Octstr *part = gwlist_len(c->more) ?
+                   gwlist_get(c->more, gwlist_len(c->more) - 1) : c->text;
 
     if (imap_quotable(str)) {
-        imap_append_quoted(gwlist_len(c->more) ? 
-                           gwlist_get(c->more, gwlist_len(c->more) - 1)
-                           : c->text, str);
+        imap_append_quoted(part, str);
         return;
     }
-    part = gwlist_len(c->more) ? gwlist_get(c->more, gwlist_len(c->more) - 1)
-                               : c->text;
     if (has_cap(b, "LITERAL+")) {
         octstr_format_append(part, "{%ld+}\r\n", octstr_len(str));
         octstr_append(part, str);

@@ -194,16 +194,19 @@ int mail_box_fail(MailBox *b, int auth, const char *fmt, ...)
 
 void mail_box_send(MailBox *b, const Octstr *data, const char *what)
 {
-    Octstr *p;
+    Octstr *p, *q;
 
     if (b->st == NULL)
         return;
     if (what != NULL) {
         debug(DBG, 0, "account <%s>: C: %s", octstr_get_cstr(b->key), what);
     } else {
-        p = mail_printable(data, 200);
+        p = octstr_duplicate(data);
+        octstr_strip_crlfs(p);
+        q = mail_printable(p, 200);
         debug(DBG, 0, "account <%s>: C: %s", octstr_get_cstr(b->key),
-              octstr_get_cstr(p));
+              octstr_get_cstr(q));
+        octstr_destroy(q);
         octstr_destroy(p);
     }
     mail_stream_write_str(b->st, data);

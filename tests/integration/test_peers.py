@@ -173,6 +173,21 @@ max-messages = 1
     assert m.udh == b"\x06\x05\x04\x0b\x84\x23\xf0", m.udh
     assert m.data == b"\x01\x02bin", m.data
 
+    # concatenated parts are joined (7-bit and UCS-2)
+    long_text = "Long: \u00e9 " + " ".join("word%d" % i for i in range(60))
+    code, body = bb.sendsms("tester", "tpw", "+15550005",
+                            long_text.encode("utf-8"), charset="utf-8")
+    assert code == 202, (code, body)
+    m = bb.sink.wait_to("+15550005", "word59", start=mark, timeout=10)
+    assert m.parts > 1 and m.text == long_text, m
+    long_ucs = "\u041f\u0440\u0438 + " * 40
+    code, body = bb.sendsms("tester", "tpw", "+15550006",
+                            long_ucs.encode("utf-8"), coding="2",
+                            charset="utf-8")
+    assert code == 202, (code, body)
+    m = bb.sink.wait_to("+15550006", "\u041f", start=mark, timeout=10)
+    assert m.parts > 1 and m.kind == "ucs-2" and m.text == long_ucs, m
+
     # MO at the injector, routed by smsbox-route to the box with our id,
     # answered by smsbox's sms-service at the sink.
     mark = bb.sink.mark()

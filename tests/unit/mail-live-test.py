@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from pmtest import dovecot, mail, proc  # noqa: E402
 
 PASS = 'pa ss"wd\\1'    # quoting: space, quote, backslash
+PASS2 = "p\u00e4ss w\u00f6rd"  # 8-bit: needs AUTHENTICATE PLAIN or a literal
 
 
 def other_name():
@@ -52,6 +53,7 @@ def main():
     print("logs in", out)
     proc.install_signal_handlers()
     users = {u: PASS for u in ("ann", "bob", "carl", "dan")}
+    users["eve"] = PASS2
     a = dovecot.Dovecot(out, users=users, idle=True, name="dovecot-a")
     b = dovecot.Dovecot(out, users=users, idle=False, name="dovecot-b")
     insts = {"A": a, "B": b}
@@ -69,11 +71,13 @@ def main():
             "PM_LIVE_OTHER_CA": b.ca_file,
             "PM_LIVE_OTHER_NAME": other_name(),
             "PM_LIVE_PASS": PASS,
+            "PM_LIVE_PASS2": PASS2,
         })
         argv = [prog]
         if "--valgrind" in sys.argv:
             argv = ["valgrind", "-q", "--leak-check=full",
                     "--errors-for-leak-kinds=definite,indirect",
+                    "--run-libc-freeres=no",
                     "--error-exitcode=9", prog]
         p = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, bufsize=1)

@@ -505,6 +505,40 @@ static void test_restart(MailWatch *w, long *uid)
     test_end();
 }
 
+static void test_8bit_and_refresh(const MailWatchConf *base)
+{
+    MailWatchConf conf = *base;
+    MailWatch *w;
+    MailUrl *u = url("imap://%s@127.0.0.1:%s/INBOX?tls=none",
+                     "PM_LIVE_A_IMAP", "eve");
+    MailUrl *p = url("pop3s://%s@127.0.0.1:%s/", "PM_LIVE_A_POP3S", "eve");
+    Octstr *pass2 = octstr_create(env("PM_LIVE_PASS2")), *err = NULL;
+    MailEvent *e;
+
+    test_begin("8-bit password (AUTHENTICATE PLAIN), IDLE refresh");
+    conf.idle_refresh = 1;
+    w = mail_watch_create(&conf, events);
+    mail_watch_add(w, octstr_imm("eve"), u, pass2, 0, 0, NULL);
+    e = wait_event(MAIL_EV_BASELINE, "eve", NULL, 10);
+    test_assert(e != NULL && e->uid == 0);
+    mail_event_destroy(e);
+    /* several IDLE refreshes happen meanwhile; no state change */
+    test_assert(count_events(MAIL_EV_STATE, "eve", 3.5) == 1);
+    deliver("A", "eve", "after refreshes");
+    e = wait_event(MAIL_EV_NEW, "eve", NULL, 5);
+    test_assert(e != NULL && e->uid == 1);
+    mail_event_destroy(e);
+    test_assert(mail_fetch_login_check(p, pass2, ca, 10, &err) == 0);
+    if (err)
+        printf("  error: %s\n", octstr_get_cstr(err));
+    octstr_destroy(err);
+    mail_watch_destroy(&w);
+    test_end();
+    octstr_destroy(pass2);
+    mailurl_destroy(u);
+    mailurl_destroy(p);
+}
+
 int main(void)
 {
     MailWatchConf conf;
@@ -538,6 +572,7 @@ int main(void)
     test_fetch(uv, uid, uidl);
     test_auth_failed(w);
     test_restart(w, &uid);
+    test_8bit_and_refresh(&conf);
 
     test_begin("destroy joins within ~1 s");
     t0 = now_s();

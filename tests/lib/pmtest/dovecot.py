@@ -167,6 +167,8 @@ service pop3-login {{
 service anvil {{
   chroot =
 }}
+# no stats: its login-process handshakes stall shutdown by 5 s
+stats_writer_socket_path =
 service submission-login {{
   chroot =
 }}
@@ -201,7 +203,7 @@ service lmtp {{
                               self.master_log).start()
         try:
             proc.wait_until(lambda: (not self.proc.running()) or all(
-                ports.is_listening(p) for p in
+                ports.is_bound(p) for p in
                 (self.imap_port, self.imaps_port, self.pop3_port,
                  self.pop3s_port)), timeout, what="Dovecot listeners")
         except TimeoutError:
@@ -218,7 +220,7 @@ service lmtp {{
             self.proc.stop(timeout=10)
             self.proc = None
             proc.wait_until(lambda: not any(
-                ports.is_listening(p) for p in
+                ports.is_bound(p) for p in
                 (self.imap_port, self.imaps_port, self.pop3_port,
                  self.pop3s_port)), 10, what="Dovecot ports to close")
 

@@ -47,8 +47,29 @@ def http_get(url, timeout=5):
         return None, str(e)
 
 
+def _unquote(raw):
+    """fakesmsc URL-encodes with octstr_url_encode: space is '+'."""
+    return urllib.parse.unquote_to_bytes(raw.replace("+", " "))
+
+
+def _guess_decode(data):
+    """Text of concatenated parts whose coding fakesmsc does not show:
+    UTF-8 (Kannel's 7-bit) when valid and printable, else UTF-16BE."""
+    try:
+        t = data.decode("utf-8")
+        if not any(ord(c) < 32 and c not in "\r\n\t" for c in t):
+            return "text", t
+    except UnicodeDecodeError:
+        pass
+    if len(data) % 2 == 0:
+        return "ucs-2", data.decode("utf-16-be", "replace")
+    return "data", data.decode("utf-8", "replace")
+
+
 class Sms:
-    """One MT as seen by fakesmsc.  text is the decoded text (str)."""
+    """One MT as seen by fakesmsc.  text is the decoded text (str).
+    Concatenated parts (UDH IEI 0 or 8) are joined into one Sms with
+    parts > 1 before anyone sees them."""
 
     def __init__(self, sender, receiver, kind, raw, udh=None, when=None):
         self.sender = sender
@@ -57,6 +78,7 @@ class Sms:
         self.raw = raw              # data as printed (str)
         self.udh = udh              # bytes or None
         self.when = when or time.time()
+        self.parts = 1
         self.data = b""
         self.text = ""
         self._decode()
@@ -66,10 +88,10 @@ class Sms:
             self.data = self.raw.encode("utf-8", "surrogateescape")
             self.text = self.raw
         elif self.kind == "ucs-2":
-            self.data = urllib.parse.unquote_to_bytes(self.raw)
+            self.data = _unquote(self.raw)
             self.text = self.data.decode("utf-16-be", "replace")
         else:
-            self.data = urllib.parse.unquote_to_bytes(self.raw)
+            self.data = _unquote(self.raw)
             self.text = self.data.decode("utf-8", "replace")
 
     def append_line(self, line):
@@ -77,9 +99,37 @@ class Sms:
         self.raw += "\n" + line
         self._decode()
 
+    def concat_info(self):
+        """(ref, total, seq) when the UDH holds a concatenation IE."""
+        u = self.udh
+        if not u or len(u) < 2:
+            return None
+        i, end = 1, min(len(u), 1 + u[0])
+        while i + 1 < end:
+            iei, ln = u[i], u[i + 1]
+            v = u[i + 2:i + 2 + ln]
+            if iei == 0 and ln == 3 and len(v) == 3:
+                return v[0], v[1], v[2]
+            if iei == 8 and ln == 4 and len(v) == 4:
+                return (v[0] << 8) | v[1], v[2], v[3]
+            i += 2 + ln
+        return None
+
+    @classmethod
+    def joined(cls, parts):
+        first = parts[0]
+        data = b"".join(p.data for p in parts)
+        kind, text = _guess_decode(data)
+        m = cls(first.sender, first.receiver, "text", "", when=first.when)
+        m.kind, m.data, m.text, m.parts = kind, data, text, len(parts)
+        m.raw = " ".join(p.raw for p in parts)
+        return m
+
     def __repr__(self):
-        return "Sms(%s -> %s, %s, %r)" % (self.sender, self.receiver,
-                                         self.kind, self.text[:200])
+        return "Sms(%s -> %s, %s%s, %r)" % (
+            self.sender, self.receiver, self.kind,
+            "" if self.parts == 1 else " %d parts" % self.parts,
+            self.text[:200])
 
 
 _GOT = re.compile(r"Got message (\d+): <(.*)$")
@@ -95,6 +145,7 @@ class FakeSmscSink:
         self.port = bearerbox.sink_port
         self.log_path = os.path.join(bearerbox.out, "fakesmsc-%s.log" % name)
         self.messages = []
+        self._partial = {}
         self.cond = threading.Condition()
         self.proc = None
         self._thread = None
@@ -151,8 +202,21 @@ class FakeSmscSink:
                     parts = rest.split(" ", 2)
                     udh = urllib.parse.unquote_to_bytes(parts[0])
                     rest = parts[2] if len(parts) > 2 else ""
-                self.messages.append(Sms(sender, receiver, kind, rest, udh))
+                self._add(Sms(sender, receiver, kind, rest, udh))
             self.cond.notify_all()
+
+    def _add(self, m):
+        ci = m.concat_info()
+        if ci is None:
+            self.messages.append(m)
+            return
+        ref, total, seq = ci
+        key = (m.sender, m.receiver, ref, total)
+        got = self._partial.setdefault(key, {})
+        got[seq] = m
+        if len(got) >= total:
+            del self._partial[key]
+            self.messages.append(Sms.joined([got[k] for k in sorted(got)]))
 
     def stop(self):
         if self.proc:

@@ -37,3 +37,25 @@ def is_listening(port, host="127.0.0.1", timeout=0.5):
             return True
     except OSError:
         return False
+
+
+def listening_ports():
+    """Ports in LISTEN state on this host (from /proc/net/tcp{,6}),
+    found without connecting (a probe connection may start work in the
+    server, e.g. a Dovecot login process)."""
+    found = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) > 3 and parts[3] == "0A":
+                        found.add(int(parts[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return found
+
+
+def is_bound(port):
+    return port in listening_ports()
