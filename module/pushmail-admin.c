@@ -4,14 +4,14 @@
  *
  *   pushmail-admin [-c pushmail.conf] [-v LEVEL] COMMAND [ARGS]
  *
- * Commands: bind, unbind, list, show, pause, resume, set, help (see
+ * Commands: bind, import, unbind, list, show, pause, resume, set, help (see
  * usage() below).  The mailbox password is read as one line from
  * standard input (echo off on a terminal), never from the command line,
  * and is stored encrypted; no command ever prints it.
  *
  * Exit status: 0 done; 1 failed (unknown number, login check failed,
- * configuration or database error); 2 bad command line (option, number,
- * URL or address), in which case nothing was changed.
+ * database error); 2 bad command line (option, number, URL or address)
+ * or bad configuration, in which case nothing was changed.
  * Output: results on stdout, one line per item; errors on stderr.
  * Logs: gwlib logging to stderr, warnings and up unless -v is given.
  */
@@ -69,6 +69,11 @@ static void usage(FILE *f)
 "      pop3[s]://USER@HOST[:PORT][?tls=none]; imap:// and pop3:// use\n"
 "      STARTTLS unless ?tls=none.  --verify logs in once first and\n"
 "      stores nothing if that fails.\n"
+"  import\n"
+"      Bind many numbers: standard input holds one binding per line,\n"
+"      MSISDN MAILBOX-URL PASSWORD (separated by blanks; the password is\n"
+"      the rest of the line).  Empty lines and lines starting with #\n"
+"      are skipped; a bad line is reported with its number and skipped.\n"
 "  unbind MSISDN          Remove a binding and its mailbox state.\n"
 "  list                   One line per binding: number, mailbox, address,\n"
 "                         prompt/deliver mode, active or paused.\n"
@@ -82,7 +87,7 @@ static void usage(FILE *f)
 "  -c CONFIG   default %s\n"
 "  -v LEVEL    log level 0 (debug) .. 4 (panic), default 2 (warning)\n"
 "\n"
-"Exit status: 0 done, 1 failed, 2 bad command line.\n",
+"Exit status: 0 done, 1 failed, 2 bad command line or configuration.\n",
             PM_SYSCONFDIR "/pushmail/pushmail.conf");
 }
 
@@ -329,6 +334,110 @@ out:
     return st;
 }
 
+/* One "MSISDN URL PASSWORD" line of import; 0 stored, -1 refused. */
+static int import_line(Admin *a, long lineno, Octstr *line)
+{
+    Octstr *num, *urltext, *pw, *msisdn = NULL, *canon = NULL, *err = NULL;
+    MailUrl *url = NULL;
+    StoreBinding b;
+    long p, q;
+    int r = -1;
+
+    p = octstr_search_char(line, ' ', 0);
+    q = octstr_search_char(line, '\t', 0);
+    if (p < 0 || (q >= 0 && q < p))
+        p = q;
+    num = octstr_copy(line, 0, p < 0 ? octstr_len(line) : p);
+    octstr_delete(line, 0, p < 0 ? octstr_len(line) : p);
+    octstr_strip_blanks(line);
+    p = octstr_search_char(line, ' ', 0);
+    q = octstr_search_char(line, '\t', 0);
+    if (p < 0 || (q >= 0 && q < p))
+        p = q;
+    urltext = octstr_copy(line, 0, p < 0 ? octstr_len(line) : p);
+    pw = octstr_copy(line, p < 0 ? octstr_len(line) : p, octstr_len(line));
+    octstr_strip_blanks(pw);
+    if (octstr_len(pw) == 0 || octstr_len(pw) > PASSWORD_MAX) {
+        fail(EXIT_USAGE, "line %ld: expected MSISDN MAILBOX-URL PASSWORD",
+             lineno);
+        goto out;
+    }
+    msisdn = msisdn_normalise(num, a->cfg->country_code,
+                              a->cfg->national_prefix, &err);
+    if (msisdn == NULL) {
+        fail(EXIT_USAGE, "line %ld: %s", lineno, octstr_get_cstr(err));
+        goto out;
+    }
+    url = mailurl_parse(urltext, &err);
+    if (url == NULL) {
+        fail(EXIT_USAGE, "line %ld: %s", lineno, octstr_get_cstr(err));
+        goto out;
+    }
+    canon = mailurl_format(url);
+    memset(&b, 0, sizeof(b));
+    b.msisdn = msisdn;
+    b.mailbox_url = canon;
+    if (octstr_search_char(url->user, '@', 0) > 0)
+        b.address = url->user;
+    b.prompt_mode = octstr_imm("sms");
+    b.deliver_mode = octstr_imm("sms");
+    if (store_binding_put(a->store, &b, pw) < 0)
+        fail(EXIT_FAIL, "line %ld: could not store the binding", lineno);
+    else
+        r = 0;
+out:
+    octstr_destroy(num);
+    octstr_destroy(urltext);
+    pm_secret_wipe(pw);
+    octstr_destroy(msisdn);
+    octstr_destroy(canon);
+    octstr_destroy(err);
+    mailurl_destroy(url);
+    return r;
+}
+
+static int cmd_import(Admin *a, int argc, char **argv)
+{
+    char buf[4096];
+    long lineno = 0, ok = 0, bad = 0;
+    Octstr *line;
+
+    if (argc != 1)
+        return fail(EXIT_USAGE, "import takes no arguments; the bindings "
+                    "come on standard input");
+    while (fgets(buf, sizeof(buf), stdin) != NULL) {
+        lineno++;
+        line = octstr_create(buf);
+        OPENSSL_cleanse(buf, sizeof(buf));
+        if (octstr_len(line) > 0
+            && octstr_get_char(line, octstr_len(line) - 1) != '\n'
+            && !feof(stdin)) {
+            fail(EXIT_USAGE, "line %ld: longer than %d bytes", lineno,
+                 (int) sizeof(buf) - 2);
+            bad++;
+            while (fgets(buf, sizeof(buf), stdin) != NULL
+                   && strchr(buf, '\n') == NULL)
+                ;
+            OPENSSL_cleanse(buf, sizeof(buf));
+            pm_secret_wipe(line);
+            continue;
+        }
+        octstr_strip_crlfs(line);
+        octstr_strip_blanks(line);
+        if (octstr_len(line) == 0 || octstr_get_char(line, 0) == '#') {
+            octstr_destroy(line);
+            continue;
+        }
+        if (import_line(a, lineno, line) == 0)
+            ok++;
+        else
+            bad++;
+        pm_secret_wipe(line);
+    }
+    printf("imported %ld bindings, %ld lines refused\n", ok, bad);
+    return bad == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 /* Commands taking exactly one MSISDN. */
 static Octstr *one_number(Admin *a, int argc, char **argv)
 {
@@ -562,6 +671,8 @@ static int run(Admin *a, int argc, char **argv)
 
     if (strcmp(c, "bind") == 0)
         return cmd_bind(a, argc, argv);
+    if (strcmp(c, "import") == 0)
+        return cmd_import(a, argc, argv);
     if (strcmp(c, "unbind") == 0)
         return cmd_unbind(a, argc, argv);
     if (strcmp(c, "list") == 0)
@@ -580,7 +691,7 @@ static int run(Admin *a, int argc, char **argv)
 
 static int known_command(const char *c)
 {
-    static const char *const cmds[] = { "bind", "unbind", "list", "show",
+    static const char *const cmds[] = { "bind", "import", "unbind", "list", "show",
                                         "pause", "resume", "set", NULL };
     int i;
 
@@ -636,7 +747,7 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     if (access(conf, R_OK) != 0) {
         /* Kannel's cfg_read() panics on a missing main file */
-        st = fail(EXIT_FAIL, "cannot read the configuration file %s: %s",
+        st = fail(EXIT_USAGE, "cannot read the configuration file %s: %s",
                   conf, strerror(errno));
         gwlib_shutdown();
         return st;
@@ -645,7 +756,7 @@ int main(int argc, char **argv)
     a.cfg = pm_cfg_load(file, &err);
     octstr_destroy(file);
     if (a.cfg == NULL) {
-        st = fail(EXIT_FAIL, "%s", err ? octstr_get_cstr(err)
+        st = fail(EXIT_USAGE, "%s", err ? octstr_get_cstr(err)
                                        : "cannot read the configuration");
         octstr_destroy(err);
         gwlib_shutdown();

@@ -19,6 +19,8 @@ it.  PMTEST_TIMEOUT (seconds, default 240) bounds each test.
 import importlib.util
 import inspect
 import os
+import re
+import shutil
 import signal
 import sys
 import time
@@ -41,6 +43,7 @@ class Ctx:
     def __init__(self, name, out):
         self.name = name
         self.out = out
+        shutil.rmtree(out, ignore_errors=True)     # no state from last run
         os.makedirs(out, exist_ok=True)
         self.mod = None
         self._cleanups = []
@@ -87,7 +90,13 @@ def short(e):
     return lines[0][:300], lines[1:]
 
 
+_NOTEWORTHY = re.compile(r"\b(ERROR|PANIC|WARNING|Error|Fatal|Panic|"
+                         r"FAIL|Warning)\b")
+
+
 def excerpt(e, t):
+    """A short failure excerpt: where it failed, the rest of the message,
+    and the last error/warning lines of each peer's log."""
     out = []
     tb = traceback.extract_tb(e.__traceback__)
     for fr in tb[-3:]:
@@ -97,10 +106,13 @@ def excerpt(e, t):
     _, rest = short(e)
     out += ["  | " + l[:200] for l in rest[:12]]
     for path in t.log_files:
-        tl = proc.tail(path, 6)
-        if tl.strip():
+        lines = [l for l in proc.tail(path, 400).splitlines()
+                 if _NOTEWORTHY.search(l)
+                 and "Killed with signal 15" not in l][-4:]
+        if lines:
             out.append("  -- %s" % os.path.relpath(path, TOP))
-            out += ["  | " + l[:200] for l in tl.splitlines()]
+            out += ["  | " + l[:200] for l in lines]
+    out.append("  (logs: %s)" % os.path.relpath(t.out, TOP))
     return out
 
 

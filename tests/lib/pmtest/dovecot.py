@@ -78,7 +78,10 @@ class Dovecot:
         self.base_dir = os.path.join(self.run_dir, "run")
         self.mail_dir = os.path.join(self.run_dir, "mail")
         self.conf = os.path.join(self.out, "dovecot.conf")
-        self.users_file = os.path.join(self.out, "users")
+        # Dovecot's auth process (user dovecot) reads the users file: it
+        # lives beside the mail, not in out_dir (which may be under a
+        # private folder such as /root).
+        self.users_file = os.path.join(self.run_dir, "users")
         self.log_path = os.path.join(self.out, "dovecot.log")
         self.master_log = os.path.join(self.out, "dovecot-master.log")
         self.proc = None
@@ -102,6 +105,7 @@ class Dovecot:
                 f.write("%s:{PLAIN}%s:%d:%d::%s/%s::\n"
                         % (u, p, self.uid, self.gid, self.mail_dir, u))
         os.chmod(self.users_file, 0o644)
+        shutil.copy(self.users_file, os.path.join(self.out, "users"))
         caps = ""
         if not self.idle:
             caps = "imap_capability = %s\n" % NO_IDLE_CAPS

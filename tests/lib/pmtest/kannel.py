@@ -151,6 +151,12 @@ class FakeSmscSink:
         self._thread = None
 
     def start(self):
+        # the log file is appended to across restarts: read only what
+        # this run writes
+        try:
+            self._start_pos = os.path.getsize(self.log_path)
+        except OSError:
+            self._start_pos = 0
         self.proc = proc.Proc(
             "fakesmsc", [FAKESMSC, "-H", "127.0.0.1", "-r", str(self.port),
                          "-m", "0", "0 0 text unused"],
@@ -162,7 +168,7 @@ class FakeSmscSink:
         return self
 
     def _follow(self):
-        pos = 0
+        pos = self._start_pos
         buf = b""
         p = self.proc
         while True:
@@ -386,7 +392,10 @@ allowed-smsc-id = "mo"
                             what="bearerbox status page")
             if not self.proc.running():
                 raise RuntimeError("bearerbox exited")
-            self.sink = FakeSmscSink(self).start()
+            old = self.sink.all() if self.sink else []
+            self.sink = FakeSmscSink(self)
+            self.sink.messages.extend(old)
+            self.sink.start()
             proc.wait_until(lambda: self.smsc_online("sink"), timeout,
                             what="fakesmsc sink online")
         except Exception as e:
@@ -409,21 +418,12 @@ allowed-smsc-id = "mo"
             pass
 
     def restart(self, down_seconds=0):
-        """Restart bearerbox (and a fresh sink that keeps the old
-        messages)."""
-        old = self.sink.all() if self.sink else []
+        """Stop bearerbox (and the sink), wait, start again: ports and
+        configuration stay, the sink keeps the messages seen so far."""
         self.stop()
         if down_seconds:
             time.sleep(down_seconds)
-        self.proc = proc.Proc("bearerbox", [BEARERBOX, self.conf],
-                              os.path.join(self.out, "bearerbox.out")).start()
-        proc.wait_until(lambda: self.status() is not None, 20,
-                        what="bearerbox status page")
-        self.sink = FakeSmscSink(self).start()
-        self.sink.messages.extend(old)
-        proc.wait_until(lambda: self.smsc_online("sink"), 20,
-                        what="fakesmsc sink online")
-        return self
+        return self.start()
 
     # --- MO --------------------------------------------------------------
     def send_mo(self, sender, receiver, text, kind="text", timeout=15):
