@@ -425,7 +425,9 @@ BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
 
 void bb_link_kick(BbLink *l)
 {
-    if (l != NULL && l->thread >= 0) {
+    /* One wake-up per pump is enough: a burst of MTs costs one write to
+     * the thread's wake-up pipe, not one each. */
+    if (l != NULL && l->thread >= 0 && !l->kicked) {
         l->kicked = 1;
         gwthread_wakeup(l->thread);
     }

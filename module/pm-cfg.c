@@ -216,6 +216,13 @@ static int pm_cfg_load_db(PmConfig *c, Cfg *cfg, Octstr **err_r)
         c->db.max_connections = n;
     }
     if (c->db.type == PM_DB_SQLITE3) {
+        if (octstr_str_compare(c->db_sync, "full") == 0) {
+            c->db.sync_full = 1;
+        } else if (octstr_str_compare(c->db_sync, "normal") != 0) {
+            *err_r = pm_cfg_error(c, PM_GROUP_NAME, "db-sync",
+                                  "'%S' is not full or normal", c->db_sync);
+            return -1;
+        }
         c->db.file = cfg_get(grp, octstr_imm("database"));
         if (c->db.file == NULL) {
             *err_r = pm_cfg_error(c, gname, "database",

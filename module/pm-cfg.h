@@ -26,6 +26,7 @@ typedef struct {
     Octstr *id;
     Octstr *file;           /* sqlite3: database file */
     long lock_timeout;      /* sqlite3: busy timeout, seconds */
+    int sync_full;          /* sqlite3: fsync every commit (db-sync full) */
     Octstr *host;           /* mysql */
     long port;              /* mysql, 0 = default */
     Octstr *username;       /* mysql */
@@ -43,11 +44,12 @@ typedef struct {
     long bearerbox_port;        /* default: core.smsbox-port */
     int bearerbox_ssl;          /* default: core.smsbox-port-ssl */
     Octstr *global_sender;      /* required: prompts come from it */
-    long dlr_mask;              /* default 27: delivered, failed, smsc ack/nack */
+    long dlr_mask;              /* default 19: delivered, failed, smsc nack */
 
     /* store */
     Octstr *db_type;            /* "sqlite3" (default) or "mysql" */
     Octstr *db_id;              /* id of the connection group */
+    Octstr *db_sync;            /* SQLite: "full" (default) or "normal" */
     PmDbConf db;
     Octstr *secret_key_file;    /* required */
 

@@ -95,6 +95,32 @@ static DBPool *open_pool(const PmDbConf *db, Octstr **err_r)
     return pool;
 }
 
+/*
+ * PRAGMA synchronous is per connection: set it on every pooled one.
+ * FULL syncs the WAL at each commit (survives power loss); NORMAL syncs
+ * at checkpoints only (survives a crash of pushmailbox, not of the OS).
+ */
+static void store_sqlite_sync(Store *s, const PmDbConf *db)
+{
+    DBPoolConn *c[64];
+    long i, n = dbpool_conn_count(s->pool);
+    Octstr *sql;
+
+    if (n > 64)
+        n = 64;
+    for (i = 0; i < n; i++)
+        c[i] = store_conn(s, "open");
+    for (i = 0; i < n; i++) {
+        if (c[i] == NULL)
+            continue;
+        sql = octstr_format("PRAGMA synchronous = %s",
+                            db->sync_full ? "FULL" : "NORMAL");
+        store_run(s, c[i], "open", sql, NULL);
+    }
+    for (i = 0; i < n; i++)
+        store_conn_done(c[i]);
+}
+
 Store *store_open(const PmDbConf *db, const Octstr *key_file,
                   Octstr **err_r)
 {
@@ -132,6 +158,7 @@ Store *store_open(const PmDbConf *db, const Octstr *key_file,
             warning(0, "store: SQLite database \"%s\" is not in WAL mode",
                     octstr_get_cstr(db->file));
         store_rows_destroy(rows);
+        store_sqlite_sync(s, db);
     }
     if (store_schema_migrate(s, &err) < 0) {
         set_err(err_r, err);

@@ -10,8 +10,14 @@ kannel.conf holds: `group = core` (admin, smsbox port, logs, internal DLR
 storage), a `group = smsbox` (bearerbox refuses to start with smsbox-port
 set and no smsbox group; Kannel's own smsbox uses it in test_peers), the MT
 sink `smsc = fake` (smsc-id "sink"), the MO injector `smsc = fake`
-(smsc-id "mo", allowed-smsc-id "mo" so that no MT goes there) and one
+(smsc-id "mo") and one
 `group = smsbox-route` per shortcode to our smsbox-id.
+
+No MT may reach the MO injector, not even a reply that keeps the MO's
+smsc-id "mo" (Kannel's smsbox does that): bearerbox matches a message's
+smsc-id only against allowed-/denied-/preferred-smsc-id lists, never
+against the SMSC's own id, so the injector gets an allowed-smsc-id that no
+message carries, and every MT goes to the sink.
 
 fakesmsc facts (Debian kannel-extras 1.4.5): MTs are printed on stderr as
 DEBUG lines `Got message N: <sender receiver type data>` where type is
@@ -343,7 +349,7 @@ smsc = fake
 smsc-id = "mo"
 port = {mo}
 connect-allow-ip = "127.0.0.1"
-allowed-smsc-id = "mo"
+allowed-smsc-id = "pmtest-no-mt-here"
 {routes}
 {extra}""".format(admin=self.admin_port, pw=self.admin_password,
                   smsbox=self.smsbox_port, out=self.out,
