@@ -26,6 +26,7 @@
 #include "bearerbox-link.h"
 
 #define BB_WINDOW 64
+#define BB_BATCH 100              /* messages per group commit */
 #define BB_HEARTBEAT_SECS 10
 #define BB_READ_TIMEOUT 1.0
 #define BB_BACKOFF_MAX 30.0
@@ -35,6 +36,7 @@ struct BbLink {
     BbLinkConf conf;
     Store *store;
     BbLinkMoHandler *mo_handler;
+    BbLinkBatchDone *batch_done;
     void *ctx;
 
     long thread;
@@ -94,42 +96,62 @@ static Msg *bb_mt_to_msg(BbLink *l, const StoreMt *mt)
     return m;
 }
 
-/* Send due MTs while the window has room.  0, or -1 on a store error. */
+/*
+ * Send due MTs while the window has room.  All of them are marked SENT in
+ * one store batch (one disk sync) before any is written.  0, or -1 on a
+ * store error.
+ */
 static int bb_pump(BbLink *l, Connection *conn)
 {
-    List *due;
+    List *due, *msgs;
     StoreMt *mt;
-    long room = BB_WINDOW - dict_key_count(l->in_flight);
+    Msg *m;
+    long room = BB_WINDOW - dict_key_count(l->in_flight), i;
+    int batched, ok = 1;
 
     if (room <= 0)
         return 0;
     due = store_mt_due(l->store, time(NULL), room);
     if (due == NULL)
         return -1;
-    while ((mt = gwlist_extract_first(due)) != NULL) {
-        Msg *m = bb_mt_to_msg(l, mt);
-        Octstr *key = bb_uuid_str(m->sms.id);
+    if (gwlist_len(due) == 0) {
+        gwlist_destroy(due, NULL);
+        return 0;
+    }
+    msgs = gwlist_create();
+    batched = store_batch_begin(l->store) == 0;
+    for (i = 0; ok && i < gwlist_len(due); i++) {
+        mt = gwlist_get(due, i);
+        if (store_mt_set_state(l->store, mt->id, STORE_MT_SENT, 0) < 0)
+            ok = 0;
+        else
+            gwlist_append(msgs, bb_mt_to_msg(l, mt));
+    }
+    if (batched && store_batch_end(l->store, ok) < 0)
+        ok = 0;
+    i = 0;
+    while ((m = gwlist_extract_first(msgs)) != NULL) {
+        Octstr *key;
 
-        if (store_mt_set_state(l->store, mt->id, STORE_MT_SENT, 0) < 0) {
+        mt = gwlist_get(due, i++);
+        if (!ok) {
             msg_destroy(m);
-            octstr_destroy(key);
-            store_mt_destroy(mt);
-            gwlist_destroy(due, store_mt_destroy_item);
-            return -1;
+            continue;
         }
+        key = bb_uuid_str(m->sms.id);
         dict_put(l->in_flight, key, octstr_duplicate(mt->id));
+        octstr_destroy(key);
         debug("box.link", 0, "MT %s to %s sent to bearerbox",
               octstr_get_cstr(mt->id), octstr_get_cstr(mt->msisdn));
         write_to_bearerbox_real(conn, m);
         bb_count(l, &l->counters.mt_sent, 1);
-        octstr_destroy(key);
-        store_mt_destroy(mt);
     }
-    gwlist_destroy(due, NULL);
+    gwlist_destroy(msgs, NULL);
+    gwlist_destroy(due, store_mt_destroy_item);
     mutex_lock(l->lock);
     l->counters.in_flight = dict_key_count(l->in_flight);
     mutex_unlock(l->lock);
-    return 0;
+    return ok ? 0 : -1;
 }
 
 static void bb_send_ack(Connection *conn, Msg *orig)
@@ -183,7 +205,7 @@ static int bb_handle_ack(BbLink *l, Msg *msg)
     return r;
 }
 
-static int bb_handle_dlr(BbLink *l, Connection *conn, Msg *msg)
+static int bb_handle_dlr(BbLink *l, Msg *msg)
 {
     Octstr *id = msg->sms.dlr_url;
     int r;
@@ -191,7 +213,6 @@ static int bb_handle_dlr(BbLink *l, Connection *conn, Msg *msg)
     if (id == NULL || octstr_len(id) == 0 || octstr_len(id) > 64) {
         warning(0, "bearerbox link: DLR without a usable dlr-url; acked "
                 "and ignored");
-        bb_send_ack(conn, msg);
         return 0;
     }
     r = store_mt_dlr(l->store, id, (int) msg->sms.dlr_mask,
@@ -204,38 +225,77 @@ static int bb_handle_dlr(BbLink *l, Connection *conn, Msg *msg)
     else
         debug("box.link", 0, "DLR %ld for MT %s", msg->sms.dlr_mask,
               octstr_get_cstr(id));
-    bb_send_ack(conn, msg);
-    bb_count(l, &l->counters.dlr, 1);
     return 0;
 }
 
-/* Handle one message from bearerbox; -1 means drop the connection. */
-static int bb_handle(BbLink *l, Connection *conn, Msg *msg)
+/*
+ * Handle one message from bearerbox.  An sms (MO, DLR) goes to `acks` to
+ * be acked once the batch is committed; anything else is destroyed.
+ * Returns -1 when it could not be stored (drop the connection).
+ */
+static int bb_handle(BbLink *l, Msg *msg, List *acks)
 {
+    int r = 0;
+
     switch (msg_type(msg)) {
     case sms:
         if (msg->sms.sms_type == report_mo)
-            return bb_handle_dlr(l, conn, msg);
-        if (msg->sms.sms_type != mo) {
-            warning(0, "bearerbox link: sms of type %ld ignored",
+            r = bb_handle_dlr(l, msg);
+        else if (msg->sms.sms_type == mo)
+            r = l->mo_handler(msg, l->ctx);
+        else
+            warning(0, "bearerbox link: sms of type %ld acked and ignored",
                     msg->sms.sms_type);
-            bb_send_ack(conn, msg);
-            return 0;
-        }
-        if (l->mo_handler(msg, l->ctx) < 0)
-            return -1;
-        bb_send_ack(conn, msg);
-        bb_count(l, &l->counters.mo, 1);
-        return 0;
+        gwlist_append(acks, msg);
+        return r;
     case ack:
-        return bb_handle_ack(l, msg);
+        r = bb_handle_ack(l, msg);
+        break;
     case admin:
         if (msg->admin.command == cmd_shutdown)
             info(0, "bearerbox is shutting down");
-        return 0;
+        break;
     default:
-        return 0;
+        break;
     }
+    msg_destroy(msg);
+    return r;
+}
+
+/*
+ * Handle a batch of messages read in one go: everything they change is
+ * stored in one store batch (one disk sync), and only after it committed
+ * are the MOs and DLRs acked.  Takes the messages.  -1 = drop the link
+ * (bearerbox re-sends what it did not get an ack for).
+ */
+static int bb_handle_batch(BbLink *l, Connection *conn, List *batch)
+{
+    List *acks = gwlist_create();
+    Msg *msg;
+    int ok = 1, batched = store_batch_begin(l->store) == 0;
+
+    while ((msg = gwlist_extract_first(batch)) != NULL) {
+        if (!ok)
+            msg_destroy(msg);
+        else if (bb_handle(l, msg, acks) < 0)
+            ok = 0;
+    }
+    if (batched && store_batch_end(l->store, ok) < 0)
+        ok = 0;
+    if (l->batch_done != NULL)
+        l->batch_done(ok, l->ctx);
+    while ((msg = gwlist_extract_first(acks)) != NULL) {
+        if (ok) {
+            bb_send_ack(conn, msg);
+            if (msg->sms.sms_type == report_mo)
+                bb_count(l, &l->counters.dlr, 1);
+            else if (msg->sms.sms_type == mo)
+                bb_count(l, &l->counters.mo, 1);
+        }
+        msg_destroy(msg);
+    }
+    gwlist_destroy(acks, NULL);
+    return ok ? 0 : -1;
 }
 
 /*
@@ -279,6 +339,7 @@ static void bb_identify(BbLink *l, Connection *conn)
 static void bb_session(BbLink *l, Connection *conn)
 {
     time_t last_hb = 0, last_pump = 0;
+    List *batch;
     Msg *msg;
     int r;
 
@@ -302,19 +363,27 @@ static void bb_session(BbLink *l, Connection *conn)
         r = bb_read(conn, &msg, BB_READ_TIMEOUT);
         if (r == 1)
             continue;
-        if (r < 0 || msg == NULL) {
+        if (r < 0) {
             if (!l->stopping)
                 warning(0, "bearerbox link: connection to %s:%ld lost",
                         octstr_get_cstr(l->conf.host), l->conf.port);
             return;
         }
-        r = bb_handle(l, conn, msg);
-        msg_destroy(msg);
-        if (r < 0) {
-            error(0, "bearerbox link: a message could not be stored; "
-                  "dropping the link so bearerbox keeps it");
+        /* take what else is already there, for one group commit */
+        batch = gwlist_create();
+        gwlist_append(batch, msg);
+        while (gwlist_len(batch) < BB_BATCH
+               && (r = bb_read(conn, &msg, 0)) == 0)
+            gwlist_append(batch, msg);
+        if (bb_handle_batch(l, conn, batch) < 0) {
+            gwlist_destroy(batch, NULL);
+            error(0, "bearerbox link: messages could not be stored; "
+                  "dropping the link so bearerbox keeps them");
             return;
         }
+        gwlist_destroy(batch, NULL);
+        if (r < 0)
+            return;
     }
 }
 
@@ -397,7 +466,8 @@ static void bb_thread(void *arg)
 }
 
 BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
-                       BbLinkMoHandler *mo_handler, void *ctx)
+                       BbLinkMoHandler *mo_handler,
+                       BbLinkBatchDone *batch_done, void *ctx)
 {
     BbLink *l = gw_malloc(sizeof(*l));
 
@@ -409,6 +479,7 @@ BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
     l->conf.dlr_mask = conf->dlr_mask;
     l->store = store;
     l->mo_handler = mo_handler;
+    l->batch_done = batch_done;
     l->ctx = ctx;
     l->lock = mutex_create();
     l->state = "down";

@@ -9,7 +9,8 @@
  * due MTs from the store's outbound queue, sends them with `dlr_url` set
  * to the queue id, and marks them by bearerbox's acks.  MOs go to the
  * caller's handler; DLRs are stored; both are acked to bearerbox only
- * after they are durably stored.  When bearerbox goes away the thread
+ * after they are durably stored.  What arrives in one go is stored in one
+ * store batch (group commit): one disk sync for a burst, not one each.  When bearerbox goes away the thread
  * reconnects with jittered backoff and re-sends every MT that was not
  * acked (at-least-once towards bearerbox).
  *
@@ -32,6 +33,15 @@ typedef struct BbLink BbLink;
  */
 typedef int BbLinkMoHandler(Msg *msg, void *ctx);
 
+/*
+ * Called in the link thread after each group of messages read in one go
+ * (MOs, DLRs, acks) was stored in one store batch: committed = 1 when it
+ * was (the MOs will be acked), 0 when it rolled back (they will not be,
+ * and bearerbox will send them again).  MO handlers must not act on an
+ * MO before this says it is committed.
+ */
+typedef void BbLinkBatchDone(int committed, void *ctx);
+
 typedef struct {
     Octstr *host;
     long port;
@@ -52,10 +62,12 @@ typedef struct {
 
 /*
  * Start the link thread.  The conf is copied; `store` and `ctx` must
- * outlive the link.  Returns NULL if the thread cannot start.
+ * outlive the link.  batch_done may be NULL.  Returns NULL if the thread
+ * cannot start.
  */
 BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
-                       BbLinkMoHandler *mo_handler, void *ctx);
+                       BbLinkMoHandler *mo_handler,
+                       BbLinkBatchDone *batch_done, void *ctx);
 
 /* Tell the link that new MTs are queued.  Any thread. */
 void bb_link_kick(BbLink *link);

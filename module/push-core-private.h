@@ -31,6 +31,8 @@ struct PushCore {
     long generation;            /* last store_bindings_generation() */
 
     PushWorker workers[PUSH_MO_WORKERS];
+    List *mo_deferred;          /* StoreMo*, stored in the link's open
+                                 * batch; link thread only */
 
     Mutex *lock;                /* guards stats */
     PushCoreStats stats;

@@ -435,6 +435,7 @@ PushCore *push_core_create(const PmConfig *cfg, Store *store)
     c->lock = mutex_create();
     c->generation = -1;
     c->events = gwlist_create();
+    c->mo_deferred = gwlist_create();
     c->bursts = dict_create(256, push_burst_destroy);
     c->watched = dict_create(256, octstr_destroy_item);
     c->events_thread = -1;
@@ -515,6 +516,7 @@ void push_core_destroy(PushCore **cp)
     }
     gwlist_destroy(c->events, (gwlist_item_destructor_t *)
                    mail_event_destroy);
+    gwlist_destroy(c->mo_deferred, store_mo_destroy_item);
     dict_destroy(c->bursts);
     dict_destroy(c->watched);
     mutex_destroy(c->lock);

@@ -3,7 +3,8 @@
  * commands become actions.
  *
  * Exports: PushCore, push_core_create(), push_core_set_link(),
- * push_core_mo(), push_core_stats(), push_core_destroy().
+ * push_core_mo(), push_core_mo_batch_done(), push_core_stats(),
+ * push_core_watch_status(), push_core_destroy().
  *
  * Threads: one "events" thread consumes the mail watcher's events, keeps
  * the watcher in step with the bindings in the store (checked every
@@ -50,6 +51,11 @@ void push_core_set_link(PushCore *core, BbLink *link);
 /* BbLinkMoHandler: store the MO (0) or fail (-1); `msg` is borrowed.
  * Called from the link thread. */
 int push_core_mo(Msg *msg, void *core);
+
+/* BbLinkBatchDone: MOs stored by push_core_mo() are answered only once
+ * their batch is committed; dropped (bearerbox re-sends) otherwise.  Link
+ * thread only. */
+void push_core_mo_batch_done(int committed, void *core);
 
 /* Copy the counters; any thread. */
 void push_core_stats(PushCore *core, PushCoreStats *s_r);

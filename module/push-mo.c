@@ -28,6 +28,7 @@
 
 #define PUSH_MORE_HINT " [MORE]"
 #define PUSH_REASON_MAX 60
+#define PUSH_MO_GROUP 32          /* MOs answered in one store batch */
 
 static void push_reply(PushCore *c, const Octstr *msisdn, const char *fmt,
                        ...)
@@ -291,18 +292,80 @@ static void push_mo_handle(PushCore *c, const StoreMo *mo)
     octstr_destroy(msisdn);
 }
 
+/* GET and MORE fetch mail over the network: never inside a batch, which
+ * holds the store's write lock. */
+static int push_mo_is_slow(const StoreMo *mo)
+{
+    PushCmd *cmd = push_cmd_parse(mo->text);
+    int slow = cmd->type == PUSH_CMD_GET || cmd->type == PUSH_CMD_MORE;
+
+    push_cmd_destroy(cmd);
+    return slow;
+}
+
+static void push_mo_answer(PushCore *c, const StoreMo *mo)
+{
+    push_mo_handle(c, mo);
+    if (store_mo_done(c->store, mo->id) < 0)
+        error(0, "MO %s answered but not marked done; it may be "
+              "answered again after a restart", octstr_get_cstr(mo->id));
+}
+
+/*
+ * Answer a group of MOs taken from the queue in one go.  Quick commands
+ * are answered in one store batch (one disk sync for the group: the
+ * answer MT and the MO's "done" mark commit together); GET and MORE are
+ * answered on their own.  If a batch fails, its MOs are answered again
+ * one by one (the batch left nothing behind).
+ */
+static void push_mo_group(PushCore *c, List *group)
+{
+    List *in_batch = gwlist_create();
+    StoreMo *mo;
+    long i;
+
+    for (i = 0; i < gwlist_len(group); i++) {
+        mo = gwlist_get(group, i);
+        if (push_mo_is_slow(mo)) {
+            push_mo_answer(c, mo);
+            continue;
+        }
+        if (gwlist_len(in_batch) == 0 && store_batch_begin(c->store) < 0) {
+            push_mo_answer(c, mo);
+            continue;
+        }
+        gwlist_append(in_batch, mo);
+        push_mo_answer(c, mo);
+        if (i + 1 == gwlist_len(group)
+            || push_mo_is_slow(gwlist_get(group, i + 1))) {
+            if (store_batch_end(c->store, 1) < 0) {
+                warning(0, "a batch of %ld MO answers was rolled back; "
+                        "answering them one by one", gwlist_len(in_batch));
+                while ((mo = gwlist_extract_first(in_batch)) != NULL)
+                    push_mo_answer(c, mo);
+            }
+            gwlist_delete(in_batch, 0, gwlist_len(in_batch));
+            bb_link_kick(c->link);  /* the answers are visible now */
+        }
+    }
+    gwlist_destroy(in_batch, NULL);
+}
+
 void push_mo_thread(void *arg)
 {
     PushWorker *w = arg;
+    List *group;
     StoreMo *mo;
 
     while (!w->core->stopping
            && (mo = gwlist_consume(w->queue)) != NULL) {
-        push_mo_handle(w->core, mo);
-        if (store_mo_done(w->core->store, mo->id) < 0)
-            error(0, "MO %s answered but not marked done; it may be "
-                  "answered again after a restart", octstr_get_cstr(mo->id));
-        store_mo_destroy(mo);
+        group = gwlist_create();
+        gwlist_append(group, mo);
+        while (gwlist_len(group) < PUSH_MO_GROUP
+               && (mo = gwlist_extract_first(w->queue)) != NULL)
+            gwlist_append(group, mo);
+        push_mo_group(w->core, group);
+        gwlist_destroy(group, store_mo_destroy_item);
     }
 }
 
@@ -365,7 +428,7 @@ int push_core_mo(Msg *msg, void *ctx)
         copy->receiver = octstr_duplicate(mo.receiver);
         copy->text = mo.text;
         copy->received = mo.received;
-        push_mo_dispatch(c, copy);
+        gwlist_append(c->mo_deferred, copy);   /* until the batch commits */
         return 0;
     }
     if (r == 0)
@@ -373,4 +436,17 @@ int push_core_mo(Msg *msg, void *ctx)
     octstr_destroy(mo.id);
     octstr_destroy(mo.text);
     return r < 0 ? -1 : 0;
+}
+
+void push_core_mo_batch_done(int committed, void *ctx)
+{
+    PushCore *c = ctx;
+    StoreMo *mo;
+
+    while ((mo = gwlist_extract_first(c->mo_deferred)) != NULL) {
+        if (committed)
+            push_mo_dispatch(c, mo);
+        else
+            store_mo_destroy(mo);
+    }
 }

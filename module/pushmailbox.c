@@ -133,7 +133,8 @@ int main(int argc, char **argv)
     lc.ssl = cfg->bearerbox_ssl;
     lc.smsbox_id = cfg->smsbox_id;
     lc.dlr_mask = cfg->dlr_mask;
-    link = bb_link_create(&lc, store, push_core_mo, core);
+    link = bb_link_create(&lc, store, push_core_mo, push_core_mo_batch_done,
+                          core);
     if (link == NULL)
         goto out;
     push_core_set_link(core, link);

@@ -107,10 +107,28 @@ List *store_binds(int n, ...)
     return l;
 }
 
+/*
+ * Group commit: while a thread has a batch open (store_batch_begin), every
+ * store call it makes runs on the batch's connection inside the batch's
+ * transaction; inner transactions become part of it.  Thread-local, so
+ * other threads are not affected.
+ */
+static __thread Store *batch_store;
+static __thread DBPoolConn *batch_conn;
+static __thread int batch_failed;
+
+static DBPoolConn *store_batch_conn(Store *s)
+{
+    return (batch_store == s) ? batch_conn : NULL;
+}
+
 DBPoolConn *store_conn(Store *s, const char *op)
 {
-    DBPoolConn *c = dbpool_conn_consume(s->pool);
+    DBPoolConn *c = store_batch_conn(s);
 
+    if (c != NULL)
+        return c;
+    c = dbpool_conn_consume(s->pool);
     if (c == NULL)
         error(0, "store: %s: no database connection available", op);
     return c;
@@ -118,7 +136,7 @@ DBPoolConn *store_conn(Store *s, const char *op)
 
 void store_conn_done(DBPoolConn *c)
 {
-    if (c != NULL)
+    if (c != NULL && c != batch_conn)
         dbpool_conn_produce(c);
 }
 
@@ -212,12 +230,14 @@ int store_query_long(Store *s, const char *op, Octstr *sql, List *binds,
     return r;
 }
 
-DBPoolConn *store_tx_begin(Store *s, const char *op)
+static DBPoolConn *store_tx_open(Store *s, const char *op)
 {
-    DBPoolConn *c = store_conn(s, op);
+    DBPoolConn *c = dbpool_conn_consume(s->pool);
 
-    if (c == NULL)
+    if (c == NULL) {
+        error(0, "store: %s: no database connection available", op);
         return NULL;
+    }
     if (s->type == PM_DB_MYSQL) {
         if (store_run(s, c, op, octstr_create("SET TRANSACTION ISOLATION "
                       "LEVEL READ COMMITTED"), NULL) < 0 ||
@@ -234,12 +254,25 @@ DBPoolConn *store_tx_begin(Store *s, const char *op)
     return c;
 }
 
+DBPoolConn *store_tx_begin(Store *s, const char *op)
+{
+    DBPoolConn *c = store_batch_conn(s);
+
+    return c != NULL ? c : store_tx_open(s, op);
+}
+
 int store_tx_end(Store *s, DBPoolConn *c, int ok, const char *op)
 {
     int r = 0;
 
     if (c == NULL)
         return -1;
+    if (c == batch_conn) {
+        /* part of the batch: it commits or rolls back at batch end */
+        if (!ok)
+            batch_failed = 1;
+        return 0;
+    }
     if (ok && store_run(s, c, op, octstr_create("COMMIT"), NULL) < 0) {
         r = -1;
         ok = 0;
@@ -401,4 +434,35 @@ int store_lock_binding(Store *s, DBPoolConn *c, const Octstr *msisdn,
         *url_r = store_col_str(gwlist_get(rows, 0), 1);
     store_rows_destroy(rows);
     return r;
+}
+
+int store_batch_begin(Store *s)
+{
+    DBPoolConn *c;
+
+    if (s == NULL || batch_conn != NULL)
+        return -1;
+    c = store_tx_open(s, "batch");
+    if (c == NULL)
+        return -1;
+    batch_store = s;
+    batch_conn = c;
+    batch_failed = 0;
+    return 0;
+}
+
+int store_batch_end(Store *s, int ok)
+{
+    DBPoolConn *c = batch_conn;
+
+    if (s == NULL || c == NULL || batch_store != s)
+        return -1;
+    batch_store = NULL;
+    batch_conn = NULL;
+    if (batch_failed)
+        ok = 0;
+    batch_failed = 0;
+    if (store_tx_end(s, c, ok, "batch") < 0 || !ok)
+        return -1;
+    return 0;
 }

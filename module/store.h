@@ -102,6 +102,23 @@ typedef struct {
     long received;
 } StoreMo;
 
+/* --- group commit ------------------------------------------------------ */
+
+/*
+ * Open a batch: until store_batch_end(), every store call made BY THIS
+ * THREAD runs in one transaction on one connection (one disk sync for
+ * the lot).  A failing call inside makes the whole batch roll back.
+ * Keep batches short: on SQLite the batch holds the write lock.
+ * 0 ok, -1 error (or a batch is already open in this thread).
+ */
+int store_batch_begin(Store *s);
+
+/*
+ * Commit (ok != 0) or roll back the batch.  0 committed; -1 rolled back
+ * (asked for, or something inside failed, or the commit failed).
+ */
+int store_batch_end(Store *s, int ok);
+
 /* --- lifecycle --------------------------------------------------------- */
 
 /*

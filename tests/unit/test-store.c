@@ -705,6 +705,75 @@ static void test_delete(Store *s)
     test_end();
 }
 
+static StoreMo *batch_mo(const char *id)
+{
+    static StoreMo mo;
+
+    mo.id = octstr_imm(id);
+    mo.msisdn = octstr_imm("+4670555000");
+    mo.receiver = octstr_imm("1234");
+    mo.text = octstr_imm("LIST");
+    mo.received = 1700000000;
+    return &mo;
+}
+
+static long pending_with_prefix(Store *s, const char *prefix)
+{
+    List *l = store_mo_pending(s, 1000);
+    long i, n = 0;
+
+    for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+        StoreMo *mo = gwlist_get(l, i);
+
+        if (octstr_search(mo->id, octstr_imm(prefix), 0) == 0)
+            n++;
+    }
+    gwlist_destroy(l, store_mo_destroy_item);
+    return n;
+}
+
+static void test_batch(Store *s)
+{
+    begin("batch: several writes commit together");
+    test_assert(store_batch_begin(s) == 0);
+    test_assert(store_batch_begin(s) == -1);     /* no nesting */
+    test_assert(store_mo_add(s, batch_mo("batch-a1")) == 1);
+    test_assert(store_mo_add(s, batch_mo("batch-a2")) == 1);
+    test_assert(store_mo_add(s, batch_mo("batch-a3")) == 1);
+    test_assert(store_batch_end(s, 1) == 0);
+    test_assert(pending_with_prefix(s, "batch-a") == 3);
+    test_end();
+
+    begin("batch: rollback keeps none of it");
+    test_assert(store_batch_begin(s) == 0);
+    test_assert(store_mo_add(s, batch_mo("batch-b1")) == 1);
+    test_assert(store_mo_add(s, batch_mo("batch-b2")) == 1);
+    test_assert(store_batch_end(s, 0) == -1);
+    test_assert(pending_with_prefix(s, "batch-b") == 0);
+    test_assert(store_batch_end(s, 1) == -1);    /* none open */
+    test_end();
+
+    begin("batch: a failing transaction inside rolls the batch back");
+    test_assert(store_batch_begin(s) == 0);
+    test_assert(store_mo_add(s, batch_mo("batch-c1")) == 1);
+    /* mail add for an unbound number fails inside its transaction */
+    {
+        StoreMail m = mail_uid(7, 7);
+
+        test_assert(store_mail_add(s, octstr_imm("+4699999990"), &m) < 0);
+    }
+    test_assert(store_batch_end(s, 1) == -1);
+    test_assert(pending_with_prefix(s, "batch-c") == 0);
+    test_end();
+
+    begin("batch: an update inside commits with it");
+    test_assert(store_batch_begin(s) == 0);
+    test_assert(store_mo_done(s, octstr_imm("batch-a1")) == 1);
+    test_assert(store_batch_end(s, 1) == 0);
+    test_assert(pending_with_prefix(s, "batch-a") == 2);
+    test_end();
+}
+
 static void run_suite(PmDbConf *db, const char *name)
 {
     Store *s;
@@ -732,6 +801,7 @@ static void run_suite(PmDbConf *db, const char *name)
     test_watch_and_mail(s);
     test_threads(s);
     test_queues(s);
+    test_batch(s);
     test_delete(s);
     store_close(&s);
     store_close(&s);

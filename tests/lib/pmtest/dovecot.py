@@ -236,8 +236,10 @@ service lmtp {{
         return self.start()
 
     def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
     # --- mail ----------------------------------------------------------
     def deliver(self, user, raw, folder=None):

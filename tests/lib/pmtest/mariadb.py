@@ -103,5 +103,7 @@ class MariaDB:
         return self.start()
 
     def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.run_dir, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)

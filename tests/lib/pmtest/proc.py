@@ -108,6 +108,13 @@ class Proc:
                 os.kill(self.popen.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            # Its children (e.g. Dovecot's imap/auth processes) are in the
+            # session we created for it (process group = its PID): they
+            # would outlive a SIGKILLed parent.
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             try:
                 self.popen.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -108,6 +108,12 @@ class Pushmail:
             lines += ["group = sqlite3-connection", 'id = "pmdb"',
                       'database = "%s"' % self.db_file, "lock-timeout = 5",
                       "max-connections = 4"]
+        for line in lines[3:]:
+            # Kannel's cfg reads any line mentioning "include" as one
+            if "include" in line.lower():
+                raise RuntimeError("pushmail.conf line %r contains the "
+                                   "word include (Kannel trap); use other "
+                                   "paths or values" % line)
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
