@@ -540,6 +540,57 @@ static void print_field(const char *name, const Octstr *s)
     fputc('\n', stdout);
 }
 
+static const char *mt_state_name(int state)
+{
+    switch (state) {
+    case STORE_MT_QUEUED: return "queued";
+    case STORE_MT_SENT: return "sent";
+    case STORE_MT_ACCEPTED: return "accepted";
+    case STORE_MT_FAILED: return "failed";
+    default: return "?";
+    }
+}
+
+/* Kannel DLR types: the last one stored for an MT. */
+static const char *mt_dlr_name(int dlr)
+{
+    switch (dlr) {
+    case 0: return "-";
+    case 1: return "delivered";
+    case 2: return "failed";
+    case 4: return "buffered";
+    case 8: return "smsc-ack";
+    case 16: return "smsc-nack";
+    default: return "other";
+    }
+}
+
+/* The latest SMS sent to the number, with their delivery reports. */
+static void show_mts(Admin *a, const Octstr *m)
+{
+    static const char *kinds[] = { "prompt", "reply", "notice" };
+    List *mts = store_mt_latest(a->store, m, 5);
+    long i;
+
+    printf("%-14s %ld\n", "recent SMS:", mts ? gwlist_len(mts) : 0L);
+    for (i = 0; mts != NULL && i < gwlist_len(mts); i++) {
+        StoreMt *mt = gwlist_get(mts, i);
+
+        time_t t = (time_t) mt->created;
+        char when[32];
+        struct tm tm;
+
+        if (gmtime_r(&t, &tm) == NULL
+            || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+            strcpy(when, "?");
+        printf("  %s %-6s %-8s dlr %-9s %s\n", when,
+               mt->kind >= 0 && mt->kind <= 2 ? kinds[mt->kind] : "?",
+               mt_state_name(mt->state), mt_dlr_name(mt->dlr_status),
+               octstr_get_cstr(mt->id));
+    }
+    gwlist_destroy(mts, store_mt_destroy_item);
+}
+
 static int cmd_show(Admin *a, int argc, char **argv)
 {
     Octstr *m = one_number(a, argc, argv), *secret;
@@ -590,6 +641,7 @@ static int cmd_show(Admin *a, int argc, char **argv)
            gwlist_len(pending) : 0L);
     gwlist_destroy(latest, store_mail_destroy_item);
     gwlist_destroy(pending, store_mail_destroy_item);
+    show_mts(a, m);
     store_binding_destroy(b);
     octstr_destroy(m);
     return EXIT_OK;

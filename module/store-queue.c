@@ -233,6 +233,20 @@ int store_mt_dlr(Store *s, const Octstr *id, int dlr_type, long when)
                               "WHERE id = ?"), store_binds(1, id));
 }
 
+List *store_mt_latest(Store *s, const Octstr *msisdn, long count)
+{
+    if (s == NULL || msisdn == NULL)
+        return NULL;
+    if (count <= 0)
+        return gwlist_create();
+    if (count > STORE_BATCH_MAX)
+        count = STORE_BATCH_MAX;
+    return mts_from_rows(store_query(s, "mt latest", store_sqlf(s,
+                         "SELECT " MT_COLS " FROM pm_mt WHERE msisdn = ? "
+                         "ORDER BY created DESC, seq DESC LIMIT %ld",
+                         count), store_binds(1, msisdn)));
+}
+
 StoreMt *store_mt_get(Store *s, const Octstr *id)
 {
     List *l;

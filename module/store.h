@@ -267,6 +267,9 @@ int store_mt_dlr(Store *s, const Octstr *id, int dlr_type, long when);
 /* NULL if none. */
 StoreMt *store_mt_get(Store *s, const Octstr *id);
 
+/* The newest `count` MTs to msisdn, newest first; NULL on error. */
+List *store_mt_latest(Store *s, const Octstr *msisdn, long count);
+
 /* Count of MTs in `state`, -1 on error. */
 long store_mt_count(Store *s, int state);
 
