@@ -576,14 +576,11 @@ static void show_mts(Admin *a, const Octstr *m)
     for (i = 0; mts != NULL && i < gwlist_len(mts); i++) {
         StoreMt *mt = gwlist_get(mts, i);
 
-        time_t t = (time_t) mt->created;
-        char when[32];
-        struct tm tm;
+        struct tm tm = gw_gmtime((time_t) mt->created);
 
-        if (gmtime_r(&t, &tm) == NULL
-            || strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-            strcpy(when, "?");
-        printf("  %s %-6s %-8s dlr %-9s %s\n", when,
+        printf("  %04d-%02d-%02d %02d:%02d:%02d %-6s %-8s dlr %-9s %s\n",
+               tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+               tm.tm_min, tm.tm_sec,
                mt->kind >= 0 && mt->kind <= 2 ? kinds[mt->kind] : "?",
                mt_state_name(mt->state), mt_dlr_name(mt->dlr_status),
                octstr_get_cstr(mt->id));
