@@ -42,6 +42,7 @@ struct BbLink {
     long thread;
     volatile int stopping;
     volatile int kicked;        /* new MTs queued since the last pump */
+    int peer_stopping;          /* bearerbox said it shuts down */
     Mutex *lock;                /* guards state, counters */
     const char *state;
     BbLinkCounters counters;
@@ -253,7 +254,7 @@ static int bb_handle(BbLink *l, Msg *msg, List *acks)
         break;
     case admin:
         if (msg->admin.command == cmd_shutdown)
-            info(0, "bearerbox is shutting down");
+            l->peer_stopping = 1;
         break;
     default:
         break;
@@ -382,6 +383,12 @@ static void bb_session(BbLink *l, Connection *conn)
             return;
         }
         gwlist_destroy(batch, NULL);
+        if (l->peer_stopping) {
+            /* like smsbox: let go at once, reconnect with backoff */
+            info(0, "bearerbox is shutting down; closing the link");
+            l->peer_stopping = 0;
+            return;
+        }
         if (r < 0)
             return;
     }

@@ -37,6 +37,11 @@ def test_bind_prompt_get(t):
     assert p.text.startswith("Mail 1"), p
     assert p.parts == 1, "a prompt is one SMS: %r" % p
     assert took < 10, "prompt took %.1fs" % took
+    # bearerbox acked the prompt and fakesmsc's delivery report is stored
+    def dlr_stored():
+        rc, out, err = pm.admin("show", phone)
+        return rc == 0 and re.search(r"prompt +accepted +dlr delivered", out)
+    proc.wait_until(dlr_stored, 10, what="the prompt's DLR in the store")
     start = env.mark()
     env.mo(phone, "GET 1")
     r = env.expect(phone, "fountain", start=start)
