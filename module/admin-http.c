@@ -194,6 +194,22 @@ static void admin_handle(AdminHttp *a, HTTPClient *client, Octstr *url,
     octstr_destroy(body);
 }
 
+/*
+ * Kannel's is_allowed_ip() lets everybody in when the deny list is empty.
+ * Ours: the address must match admin-allow-ip and must not match
+ * admin-deny-ip.  is_allowed_ip(allow, ip, ip) is "ip is in allow".
+ */
+static int admin_ip_ok(const PmConfig *cfg, Octstr *ip)
+{
+    if (ip == NULL || cfg->admin_allow_ip == NULL
+        || !is_allowed_ip(cfg->admin_allow_ip, ip, ip))
+        return 0;
+    if (cfg->admin_deny_ip != NULL && octstr_len(cfg->admin_deny_ip) > 0
+        && !is_allowed_ip(NULL, cfg->admin_deny_ip, ip))
+        return 0;
+    return 1;
+}
+
 static void admin_thread(void *arg)
 {
     AdminHttp *a = arg;
@@ -203,8 +219,7 @@ static void admin_thread(void *arg)
 
     while ((client = http_accept_request(a->port, &ip, &url, &headers,
                                          &body, &cgivars)) != NULL) {
-        if (!is_allowed_ip(a->cfg->admin_allow_ip, a->cfg->admin_deny_ip,
-                           ip)) {
+        if (!admin_ip_ok(a->cfg, ip)) {
             warning(0, "admin request from %s refused (admin-allow-ip)",
                     octstr_get_cstr(ip));
             http_close_client(client);
