@@ -107,7 +107,8 @@ def test_admin_allow_ip_refuses_others(t):
                       admin_deny_ip="127.0.0.*")
     pm.proc = proc.Proc("pushmailbox", [binary("pushmailbox"), pm.conf],
                         os.path.join(pm.out, "pushmailbox.out")).start()
-    proc.wait_until(lambda: "admin HTTP on" in
+    proc.wait_until(lambda: os.path.exists(pm.log_path) and
+                    "admin HTTP on" in
                     open(pm.log_path, errors="replace").read(), 20,
                     what="the admin port of the second pushmailbox")
     code, body = _get(pm, "/status")
