@@ -114,6 +114,11 @@ const char *imap_parser_error(const ImapParser *p)
     return p->state == PS_FAILED ? p->error : NULL;
 }
 
+int imap_parser_busy(const ImapParser *p)
+{
+    return p->resp != NULL || p->state == PS_FAILED;
+}
+
 static void arg_destroy(void *v)
 {
     ImapArg *a = v;

@@ -3,7 +3,8 @@
  *
  * Exports: ImapParser (opaque), ImapParserLimits, ImapResponse, ImapArg,
  *   imap_parser_create(), imap_parser_destroy(), imap_parser_reset(),
- *   imap_parser_feed(), imap_parser_error(), imap_response_destroy(),
+ *   imap_parser_feed(), imap_parser_error(), imap_parser_busy(),
+ *   imap_response_destroy(),
  *   imap_response_status(), imap_arg_*() helpers, imap_quotable(),
  *   imap_append_quoted().
  *
@@ -107,6 +108,11 @@ int imap_parser_feed(ImapParser *p, const char *data, size_t len,
 
 /* The fixed error message after IMAP_PARSE_ERROR, else NULL.  Static. */
 const char *imap_parser_error(const ImapParser *p);
+
+/* 1 if the parser holds part of a response or has failed; 0 if it
+ * stands between two responses, where destroying it and feeding the
+ * next bytes to a new parser (same limits) loses nothing. */
+int imap_parser_busy(const ImapParser *p);
 
 /* Free a response and all its arguments.  NULL ok. */
 void imap_response_destroy(ImapResponse *r);

@@ -6,20 +6,26 @@
  *
  * Flow: greeting -> [CAPABILITY] -> [STARTTLS, CAPABILITY] -> LOGIN or
  * AUTHENTICATE PLAIN -> [CAPABILITY] -> EXAMINE folder -> sync -> IDLE
- * (refreshed every idle_refresh s, left with DONE on EXISTS) or, without
- * IDLE, UNSELECT/CLOSE and STATUS (UIDNEXT UIDVALIDITY) every
- * poll_interval s, EXAMINE + sync when it moved.
+ * (refreshed every idle_refresh s, left with DONE on EXISTS, the UID
+ * FETCH pipelined right behind DONE) or, without IDLE, UNSELECT/CLOSE
+ * and STATUS (UIDNEXT UIDVALIDITY) every poll_interval s, EXAMINE + sync
+ * when it moved.
  * sync: UIDVALIDITY unknown or changed -> BASELINE (UIDNEXT-1), no NEW;
  *   else UID FETCH last+1:* (UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS
  *   (FROM SUBJECT DATE)]) -> one NEW per UID > last, in UID order.
  * Commands follow isync: objects with tag, text parts (a part after each
  * "+" for synchronizing literals and SASL), a completion callback, in a
  * pending and an in-flight queue; one "may I send" predicate enforces the
- * pipeline depth, barriers (STARTTLS, LOGIN, IDLE) and continuations.
+ * pipeline depth, barriers (STARTTLS, LOGIN, IDLE until DONE is sent)
+ * and continuations.
  * Any untagged response is accepted at any time.
+ * Memory: an idling session keeps its state, the IDLE command (its text
+ * is freed once sent) and the capabilities as bits; the parser and the
+ * capability text are dropped until the server speaks again.
  * Limits: see mail-watch-private.h.  Logs: debug under "box.mail.imap";
  * LOGIN and AUTHENTICATE are logged as "<redacted>".
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,26 +38,48 @@
 
 typedef int imap_done_fn(MailBox *b, ImapResponse *r);
 
-typedef struct {
-    Octstr *tag;
-    Octstr *text;       /* first part, ends in CRLF */
-    List *more;         /* Octstr *: parts sent after each "+" */
+/* The capabilities the session acts on (bits of ImapSession.caps) */
+enum imap_cap {
+    CAP_IDLE, CAP_UNSELECT, CAP_LITERALPLUS, CAP_STARTTLS, CAP_AUTH_PLAIN,
+    CAP_LOGINDISABLED, CAP_SASL_IR, CAP_COUNT
+};
+
+static const char *const cap_names[CAP_COUNT] = {
+    "IDLE", "UNSELECT", "LITERAL+", "STARTTLS", "AUTH=PLAIN",
+    "LOGINDISABLED", "SASL-IR"
+};
+
+typedef struct ImapCmd ImapCmd;
+struct ImapCmd {
+    ImapCmd *next;      /* in its queue */
+    long tag;           /* sent as "W<tag>" */
+    Octstr *text;       /* first part, ends in CRLF; NULL once sent */
+    List *more;         /* Octstr *: parts sent after each "+", or NULL */
     const char *name;   /* command name for logs and errors */
     int sensitive;      /* wipe, log only the name */
     int barrier;        /* must be alone in flight */
     int idle;
     imap_done_fn *done;
-} ImapCmd;
+};
+
+/* A FIFO of commands linked through ImapCmd.next.  Not a gwlist: each
+ * of those costs two mutexes and a condition variable, and a watcher
+ * holds two queues per mailbox for hours. */
+typedef struct {
+    ImapCmd *head, *tail;
+    long len;
+} CmdQueue;
 
 enum imap_phase { IP_GREETING, IP_BUSY, IP_POLL_WAIT };
 
 typedef struct {
     ImapParser *parser;
-    List *pending, *inflight;
+    CmdQueue pending, inflight;
     ImapCmd *cont_wait;         /* in flight, waits for "+" */
     long tag_no;
     enum imap_phase phase;
     int caps_known;
+    unsigned int caps;          /* 1 << enum imap_cap, from the last list */
     imap_done_fn *caps_next;    /* what to do after CAPABILITY */
     int idling, done_sent, need_sync, selected;
     long long idle_since, poll_at;
@@ -62,12 +90,6 @@ typedef struct {
     int max_mode;               /* running UID FETCH * (UID) */
     long max_uid;
 } ImapSession;
-
-/* gwlist_get() asserts on an empty list */
-static void *first_of(List *l)
-{
-    return gwlist_len(l) > 0 ? gwlist_get(l, 0) : NULL;
-}
 
 static void wipe(Octstr *s)
 {
@@ -84,15 +106,52 @@ static void cmd_destroy(void *p)
         return;
     if (c->sensitive) {
         wipe(c->text);
-        while ((part = gwlist_extract_first(c->more)) != NULL) {
+        while (c->more != NULL &&
+               (part = gwlist_extract_first(c->more)) != NULL) {
             wipe(part);
             octstr_destroy(part);
         }
     }
-    octstr_destroy(c->tag);
     octstr_destroy(c->text);
-    gwlist_destroy(c->more, octstr_destroy_item);
+    if (c->more != NULL)
+        gwlist_destroy(c->more, octstr_destroy_item);
     gw_free(c);
+}
+
+static void q_append(CmdQueue *q, ImapCmd *c)
+{
+    c->next = NULL;
+    if (q->tail != NULL)
+        q->tail->next = c;
+    else
+        q->head = c;
+    q->tail = c;
+    q->len++;
+}
+
+/* Unlink `c' from `q'; `prev' is the command before it, or NULL. */
+static void q_unlink(CmdQueue *q, ImapCmd *prev, ImapCmd *c)
+{
+    if (prev != NULL)
+        prev->next = c->next;
+    else
+        q->head = c->next;
+    if (q->tail == c)
+        q->tail = prev;
+    c->next = NULL;
+    q->len--;
+}
+
+static void q_clear(CmdQueue *q)
+{
+    ImapCmd *c;
+
+    while ((c = q->head) != NULL) {
+        q->head = c->next;
+        cmd_destroy(c);
+    }
+    q->tail = NULL;
+    q->len = 0;
 }
 
 static ImapCmd *cmd_new(ImapSession *s, const char *name, imap_done_fn *done)
@@ -100,38 +159,31 @@ static ImapCmd *cmd_new(ImapSession *s, const char *name, imap_done_fn *done)
     ImapCmd *c = gw_malloc(sizeof(*c));
 
     memset(c, 0, sizeof(*c));
-    c->tag = octstr_format("W%ld", ++s->tag_no);
-    c->text = octstr_format("%S ", c->tag);
-    c->more = gwlist_create();
+    c->tag = ++s->tag_no;
+    c->text = octstr_format("W%ld ", c->tag);
     c->name = name;
     c->done = done;
     return c;
 }
 
-static int has_cap(MailBox *b, const char *cap)
+static int has_cap(MailBox *b, enum imap_cap cap)
 {
-    Octstr *w = octstr_format(" %s ", cap);
-    Octstr *all;
-    int found;
+    ImapSession *s = b->session;
 
-    if (b->caps == NULL) {
-        octstr_destroy(w);
-        return 0;
-    }
-    all = octstr_format(" %S ", b->caps);
-    found = octstr_case_search(all, w, 0) >= 0;
-    octstr_destroy(all);
-    octstr_destroy(w);
-    return found;
+    return (s->caps >> cap) & 1;
 }
 
+/* Take the capabilities from `args' (from index `from' on): their text
+ * goes to b->caps for the next state event, the ones we act on to bits. */
 static void set_caps(MailBox *b, List *args, long from)
 {
     ImapSession *s = b->session;
     Octstr *caps = octstr_create("");
     Octstr *str;
     long i;
+    int k;
 
+    s->caps = 0;
     for (i = from; i < gwlist_len(args); i++) {
         str = imap_arg_string(gwlist_get(args, i));
         if (str == NULL || octstr_len(caps) + octstr_len(str) > 4096)
@@ -139,23 +191,41 @@ static void set_caps(MailBox *b, List *args, long from)
         if (octstr_len(caps) > 0)
             octstr_append_char(caps, ' ');
         octstr_append(caps, str);
+        for (k = 0; k < CAP_COUNT; k++)
+            if (octstr_str_case_compare(str, cap_names[k]) == 0)
+                s->caps |= 1u << k;
     }
+    /* without the 1 KB of slack that appending leaves in an Octstr */
     octstr_destroy(b->caps);
-    b->caps = caps;
+    b->caps = octstr_duplicate(caps);
+    octstr_destroy(caps);
     s->caps_known = 1;
+}
+
+/* Report "idle" or "polling".  The state event carries b->caps to the
+ * store; from then on the session needs only its bits, so the text is
+ * dropped (later events carry none, and the store keeps what it has). */
+static void report_waiting(MailBox *b, const char *state)
+{
+    mail_box_set_state(b, state, NULL);
+    octstr_destroy(b->caps);
+    b->caps = NULL;
 }
 
 /* --- sending ------------------------------------------------------- */
 
 static int may_send(ImapSession *s, ImapCmd *c)
 {
-    ImapCmd *first = first_of(s->inflight);
+    ImapCmd *first = s->inflight.head;
 
     if (s->cont_wait != NULL)
         return 0;
-    if (gwlist_len(s->inflight) >= MAIL_PIPELINE)
+    if (s->inflight.len >= MAIL_PIPELINE)
         return 0;
-    if (first != NULL && (first->barrier || c->barrier))
+    if (first != NULL && c->barrier)
+        return 0;
+    /* an IDLE stops being a barrier once DONE is sent (see sync_now) */
+    if (first != NULL && first->barrier && !(first->idle && s->done_sent))
         return 0;
     return 1;
 }
@@ -166,15 +236,21 @@ static void pump(MailBox *b)
     ImapCmd *c;
     Octstr *what;
 
-    while ((c = first_of(s->pending)) != NULL && may_send(s, c)) {
-        gwlist_delete(s->pending, 0, 1);
-        what = c->sensitive ? octstr_format("%S %s <redacted>", c->tag,
+    while ((c = s->pending.head) != NULL && may_send(s, c)) {
+        q_unlink(&s->pending, NULL, c);
+        what = c->sensitive ? octstr_format("W%ld %s <redacted>", c->tag,
                                             c->name) : NULL;
         mail_box_send(b, c->text, what ? octstr_get_cstr(what) : NULL);
         octstr_destroy(what);
+        /* queued for the socket: the text (1 KB of Octstr growth) is not
+         * needed any more, and an IDLE stays in flight for minutes */
+        if (c->sensitive)
+            wipe(c->text);
+        octstr_destroy(c->text);
+        c->text = NULL;
         if (gwlist_len(c->more) > 0)
             s->cont_wait = c;
-        gwlist_append(s->inflight, c);
+        q_append(&s->inflight, c);
     }
 }
 
@@ -182,8 +258,16 @@ static void send_cmd(MailBox *b, ImapCmd *c)
 {
     ImapSession *s = b->session;
 
-    gwlist_append(s->pending, c);
+    q_append(&s->pending, c);
     pump(b);
+}
+
+/* Append a part to send after the next "+" (takes `part'). */
+static void add_part(ImapCmd *c, Octstr *part)
+{
+    if (c->more == NULL)
+        c->more = gwlist_create();
+    gwlist_append(c->more, part);
 }
 
 /* Append `str' as an astring: quoted, or a literal ({n+} with LITERAL+,
@@ -197,13 +281,13 @@ static void add_astring(MailBox *b, ImapCmd *c, const Octstr *str)
         imap_append_quoted(part, str);
         return;
     }
-    if (has_cap(b, "LITERAL+")) {
+    if (has_cap(b, CAP_LITERALPLUS)) {
         octstr_format_append(part, "{%ld+}\r\n", octstr_len(str));
         octstr_append(part, str);
         return;
     }
     octstr_format_append(part, "{%ld}\r\n", octstr_len(str));
-    gwlist_append(c->more, octstr_duplicate(str));
+    add_part(c, octstr_duplicate(str));
 }
 
 static void add_text(ImapCmd *c, const char *text)
@@ -266,6 +350,7 @@ static int starttls_done(MailBox *b, ImapResponse *r)
     if (imap_response_status(r) != IMAP_STATUS_OK)
         return fail_reply(b, r, "STARTTLS");
     s->caps_known = 0;
+    s->caps = 0;
     octstr_destroy(b->caps);
     b->caps = NULL;
     return mail_box_start_tls(b);
@@ -279,7 +364,7 @@ static int after_greeting(MailBox *b, ImapResponse *r)
     if (!s->caps_known)
         return send_capability(b, after_greeting);
     if (b->url->tls == MAILURL_TLS_STARTTLS && !mail_stream_is_tls(b->st)) {
-        if (!has_cap(b, "STARTTLS"))
+        if (!has_cap(b, CAP_STARTTLS))
             return mail_box_fail(b, 0, "server %S does not offer STARTTLS, "
                                  "which the mailbox URL requires",
                                  b->url->host);
@@ -327,8 +412,8 @@ static int do_login(MailBox *b, ImapResponse *r)
 {
     ImapSession *s = b->session;
     const Octstr *user = b->url->user, *pass = b->secret;
-    int plain = has_cap(b, "AUTH=PLAIN");
-    int disabled = has_cap(b, "LOGINDISABLED");
+    int plain = has_cap(b, CAP_AUTH_PLAIN);
+    int disabled = has_cap(b, CAP_LOGINDISABLED);
     Octstr *sasl;
     ImapCmd *c;
 
@@ -356,12 +441,12 @@ static int do_login(MailBox *b, ImapResponse *r)
             octstr_destroy(sasl);
             sasl = one;
         }
-        if (has_cap(b, "SASL-IR")) {
+        if (has_cap(b, CAP_SASL_IR)) {
             octstr_format_append(c->text, "AUTHENTICATE PLAIN %S\r\n", sasl);
         } else {
             add_text(c, "AUTHENTICATE PLAIN\r\n");
             octstr_append_cstr(sasl, "\r\n");
-            gwlist_append(c->more, octstr_duplicate(sasl));
+            add_part(c, octstr_duplicate(sasl));
         }
         wipe(sasl);
         octstr_destroy(sasl);
@@ -529,7 +614,7 @@ static void enter_poll_wait(MailBox *b)
 
     s->phase = IP_POLL_WAIT;
     s->poll_at = mail_clock_ms() + b->w->conf.poll_interval * 1000L;
-    mail_box_set_state(b, "polling", NULL);
+    report_waiting(b, "polling");
 }
 
 static int deselect_done(MailBox *b, ImapResponse *r)
@@ -550,10 +635,10 @@ static int after_sync(MailBox *b)
 
     if (s->need_sync)
         return start_fetch(b);
-    if (has_cap(b, "IDLE"))
+    if (has_cap(b, CAP_IDLE))
         return start_idle(b);
     /* polling: leave the mailbox (CLOSE never expunges after EXAMINE) */
-    if (has_cap(b, "UNSELECT")) {
+    if (has_cap(b, CAP_UNSELECT)) {
         c = cmd_new(s, "UNSELECT", deselect_done);
         add_text(c, "UNSELECT\r\n");
     } else {
@@ -567,11 +652,17 @@ static int after_sync(MailBox *b)
 static int idle_done(MailBox *b, ImapResponse *r)
 {
     ImapSession *s = b->session;
+    ImapCmd *c;
 
     s->idling = 0;
     s->done_sent = 0;
     if (imap_response_status(r) != IMAP_STATUS_OK)
         return fail_reply(b, r, "IDLE");
+    if (s->fetched != NULL)
+        return 0;       /* sync_now() sent the UID FETCH after DONE */
+    for (c = s->pending.head; c != NULL; c = c->next)
+        if (c->idle)
+            return 0;   /* a server answered out of order: one IDLE */
     if (s->need_sync)
         return start_fetch(b);
     return start_idle(b);
@@ -602,6 +693,25 @@ static void leave_idle(MailBox *b)
     mail_box_send(b, done, NULL);
     octstr_destroy(done);
     s->done_sent = 1;
+}
+
+/*
+ * New mail was announced (need_sync): leave IDLE and send the UID FETCH
+ * right behind DONE instead of waiting a round trip for IDLE's tagged OK.
+ * RFC 2177 forbids commands only while the server waits for DONE; after
+ * it the FETCH is an ordinary pipelined command, and it depends on
+ * nothing IDLE's completion could change (UIDs, not sequence numbers).
+ * may_send() lets it past the IDLE barrier once DONE is out; idle_done()
+ * then leaves the rest to fetch_done().
+ */
+static void sync_now(MailBox *b)
+{
+    ImapSession *s = b->session;
+
+    leave_idle(b);
+    if (s->idling && s->done_sent && s->need_sync && s->fetched == NULL &&
+        !s->max_mode)
+        start_fetch(b);
 }
 
 static int status_done(MailBox *b, ImapResponse *r)
@@ -746,7 +856,7 @@ static int untagged(MailBox *b, ImapResponse *r)
     } else if (n >= 0 && imap_arg_atom_is(a1, "EXISTS")) {
         if (s->selected && s->exists >= 0 && n > s->exists) {
             s->need_sync = 1;
-            leave_idle(b);
+            sync_now(b);
         }
         s->exists = n;
     } else if (n >= 0 && imap_arg_atom_is(a1, "EXPUNGE")) {
@@ -775,13 +885,13 @@ static int continuation(MailBox *b)
         pump(b);
         return 0;
     }
-    first = first_of(s->inflight);
+    first = s->inflight.head;
     if (first != NULL && first->idle && !s->idling) {
         s->idling = 1;
         s->idle_since = mail_clock_ms();
-        mail_box_set_state(b, "idle", NULL);
+        report_waiting(b, "idle");
         if (s->need_sync)
-            leave_idle(b);
+            sync_now(b);
         return 0;
     }
     return mail_box_fail(b, 0, "server %S sent an unexpected "
@@ -791,20 +901,19 @@ static int continuation(MailBox *b)
 static int tagged(MailBox *b, ImapResponse *r)
 {
     ImapSession *s = b->session;
-    ImapCmd *c = NULL;
-    long i;
+    ImapCmd *c, *prev = NULL;
+    char tag[32];
     int ret;
 
-    for (i = 0; i < gwlist_len(s->inflight); i++) {
-        c = gwlist_get(s->inflight, i);
-        if (octstr_compare(c->tag, r->tag) == 0)
+    for (c = s->inflight.head; c != NULL; prev = c, c = c->next) {
+        snprintf(tag, sizeof(tag), "W%ld", c->tag);
+        if (octstr_str_compare(r->tag, tag) == 0)
             break;
-        c = NULL;
     }
     if (c == NULL)
         return mail_box_fail(b, 0, "server %S answered an unknown command",
                              b->url->host);
-    gwlist_delete(s->inflight, i, 1);
+    q_unlink(&s->inflight, prev, c);
     if (s->cont_wait == c)
         s->cont_wait = NULL;
     resp_code(b, r);
@@ -852,8 +961,8 @@ static void update_deadline(MailBox *b)
         a = s->idle_since + b->w->conf.idle_refresh * 1000L;
         w = b->last_rx_ms + MAIL_READ_WATCHDOG * 1000L;
         b->deadline_ms = a < w ? a : w;
-    } else if (gwlist_len(s->inflight) > 0 || gwlist_len(s->pending) > 0) {
-        c = first_of(s->inflight);
+    } else if (s->inflight.len > 0 || s->pending.len > 0) {
+        c = s->inflight.head;
         b->deadline_ms = now + (mail_box_timeout(b) +
                                 (c != NULL && c->sensitive ?
                                  MAIL_AUTH_DELAY : 0)) * 1000L;
@@ -864,20 +973,24 @@ static void update_deadline(MailBox *b)
 
 /* --- entry points ---------------------------------------------------- */
 
-int mail_imap_start(MailBox *b)
+static ImapParser *parser_new(void)
 {
-    ImapSession *s = gw_malloc(sizeof(*s));
     ImapParserLimits lim;
 
-    memset(s, 0, sizeof(*s));
     lim.max_line = MAIL_MAX_LINE;
     lim.max_literal = MAIL_MAX_LITERAL;
     lim.max_depth = MAIL_MAX_DEPTH;
     lim.max_args = 10000;
     lim.max_response = 2 * MAIL_MAX_LITERAL;
-    s->parser = imap_parser_create(&lim);
-    s->pending = gwlist_create();
-    s->inflight = gwlist_create();
+    return imap_parser_create(&lim);
+}
+
+int mail_imap_start(MailBox *b)
+{
+    ImapSession *s = gw_malloc(sizeof(*s));
+
+    memset(s, 0, sizeof(*s));
+    s->parser = parser_new();
     s->phase = IP_GREETING;
     s->exists = -1;
     b->session = s;
@@ -891,7 +1004,8 @@ int mail_imap_tls_done(MailBox *b)
 {
     ImapSession *s = b->session;
 
-    imap_parser_reset(s->parser);
+    if (s->parser != NULL)
+        imap_parser_reset(s->parser);
     send_capability(b, after_greeting);
     update_deadline(b);
     return 0;
@@ -904,6 +1018,8 @@ int mail_imap_input(MailBox *b, const char *data, long len)
     size_t used;
     int ret;
 
+    if (s->parser == NULL)
+        s->parser = parser_new();
     while (len > 0) {
         ret = imap_parser_feed(s->parser, data, len, &used, &r);
         data += used;
@@ -932,6 +1048,12 @@ int mail_imap_input(MailBox *b, const char *data, long len)
     }
     pump(b);
     update_deadline(b);
+    /* an idling session hears from the server every few minutes: do
+     * not keep a parser per mailbox for that */
+    if (s->idling && !s->done_sent && !imap_parser_busy(s->parser)) {
+        imap_parser_destroy(s->parser);
+        s->parser = NULL;
+    }
     return 0;
 }
 
@@ -955,7 +1077,7 @@ int mail_imap_timeout(MailBox *b)
         update_deadline(b);
         return 0;
     }
-    c = first_of(s->inflight);
+    c = s->inflight.head;
     if (c != NULL)
         return mail_box_fail(b, 0, "server %S did not answer %s within "
                              "%ld s", b->url->host, c->name,
@@ -977,8 +1099,8 @@ void mail_imap_free(MailBox *b)
     if (s == NULL)
         return;
     imap_parser_destroy(s->parser);
-    gwlist_destroy(s->pending, cmd_destroy);
-    gwlist_destroy(s->inflight, cmd_destroy);
+    q_clear(&s->pending);
+    q_clear(&s->inflight);
     if (s->fetched != NULL)
         gwlist_destroy(s->fetched, (void (*)(void *)) mail_event_destroy);
     gw_free(s);

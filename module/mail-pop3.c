@@ -120,16 +120,17 @@ static int next_top(MailBox *b)
 static void remember_all(MailBox *b)
 {
     Pop3Session *s = b->session;
+    List *all = gwlist_create();
     Pop3Msg *m;
     long i;
 
-    if (b->uidls != NULL)
-        dict_destroy(b->uidls);
-    b->uidls = dict_create(gwlist_len(s->msgs) + 16, NULL);
     for (i = 0; i < gwlist_len(s->msgs); i++) {
         m = gwlist_get(s->msgs, i);
-        dict_put(b->uidls, m->uidl, b);
+        gwlist_append(all, m->uidl);
     }
+    mail_uidls_destroy(b->uidls);
+    b->uidls = mail_uidls_from_list(all);
+    gwlist_destroy(all, NULL);
 }
 
 static int uidl_done(MailBox *b)
@@ -179,7 +180,7 @@ static int uidl_done(MailBox *b)
     s->todo = gwlist_create();
     for (i = 0; i < gwlist_len(s->msgs); i++) {
         m = gwlist_get(s->msgs, i);
-        if (dict_get(b->uidls, m->uidl) == NULL)
+        if (!mail_uidls_has(b->uidls, m->uidl))
             gwlist_append(s->todo, m);
     }
     if (gwlist_len(s->todo) == 0) {
@@ -232,7 +233,7 @@ static int top_done(MailBox *b, int ok)
         debug(DBG, 0, "account <%s>: new mail UIDL %s",
               octstr_get_cstr(b->key), octstr_get_cstr(s->cur->uidl));
         mail_box_emit(b, e);
-        dict_put(b->uidls, s->cur->uidl, b);
+        mail_uidls_add(b->uidls, s->cur->uidl);
     }
     s->cur = NULL;
     if (gwlist_len(s->todo) == 0)

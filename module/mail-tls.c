@@ -343,6 +343,13 @@ static void consume_out(MailStream *s, long n)
     memmove(s->out, s->out + n, s->out_len - n);
     OPENSSL_cleanse(s->out + s->out_len - n, n);
     s->out_len -= n;
+    if (s->out_len == 0) {
+        /* idle sessions write a few bytes every few minutes: do not keep
+         * a buffer per connection for that (everything in it was wiped) */
+        gw_free(s->out);
+        s->out = NULL;
+        s->out_cap = 0;
+    }
 }
 
 int mail_stream_flush(MailStream *s, Octstr **err_r)

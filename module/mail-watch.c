@@ -11,6 +11,8 @@
  * Failures close the connection and retry with jittered exponential
  * backoff (1 s .. 5 min); refused logins retry every ~15 min and emit
  * MAIL_EV_AUTH_FAILED once per failing streak.
+ * pushmailbox's main() lowers glibc's mmap threshold so that OpenSSL's
+ * read buffers do not fragment the heap (see PM_MMAP_THRESHOLD there).
  * Logs: info on start/stop and on recovery, error once when an entry
  * starts failing, debug under "box.mail.watch" for everything else.
  */
@@ -106,6 +108,96 @@ Octstr *mail_header_value(const Octstr *hdrs, const char *name)
     if (val != NULL)
         octstr_strip_blanks(val);
     return val;
+}
+
+/* --- UIDL sets ------------------------------------------------------- */
+
+UidlSet *mail_uidls_create(void)
+{
+    UidlSet *u = gw_malloc(sizeof(*u));
+
+    u->v = NULL;
+    u->n = u->cap = 0;
+    return u;
+}
+
+void mail_uidls_destroy(UidlSet *u)
+{
+    long i;
+
+    if (u == NULL)
+        return;
+    for (i = 0; i < u->n; i++)
+        octstr_destroy(u->v[i]);
+    gw_free(u->v);
+    gw_free(u);
+}
+
+/* Index of `uidl' in u->v, or -(insertion point) - 1. */
+static long uidls_find(const UidlSet *u, const Octstr *uidl)
+{
+    long lo = 0, hi = u->n - 1, mid;
+    int c;
+
+    while (lo <= hi) {
+        mid = lo + (hi - lo) / 2;
+        c = octstr_compare(u->v[mid], uidl);
+        if (c == 0)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -lo - 1;
+}
+
+int mail_uidls_has(const UidlSet *u, const Octstr *uidl)
+{
+    return uidls_find(u, uidl) >= 0;
+}
+
+void mail_uidls_add(UidlSet *u, const Octstr *uidl)
+{
+    long at = uidls_find(u, uidl);
+
+    if (at >= 0)
+        return;
+    at = -at - 1;
+    if (u->n == u->cap) {
+        u->cap = u->cap ? u->cap + u->cap / 2 + 1 : 8;
+        u->v = gw_realloc(u->v, sizeof(*u->v) * u->cap);
+    }
+    memmove(u->v + at + 1, u->v + at, sizeof(*u->v) * (u->n - at));
+    u->v[at] = octstr_duplicate(uidl);
+    u->n++;
+}
+
+static int cmp_octstr_p(const void *a, const void *b)
+{
+    return octstr_compare(*(Octstr * const *) a, *(Octstr * const *) b);
+}
+
+UidlSet *mail_uidls_from_list(List *l)
+{
+    UidlSet *u = mail_uidls_create();
+    long i, n = gwlist_len(l), k;
+
+    if (n == 0)
+        return u;
+    u->v = gw_malloc(sizeof(*u->v) * n);
+    u->cap = n;
+    for (i = 0; i < n; i++)
+        u->v[i] = octstr_duplicate(gwlist_get(l, i));
+    qsort(u->v, n, sizeof(*u->v), cmp_octstr_p);
+    for (i = k = 0; i < n; i++) {
+        if (k > 0 && octstr_compare(u->v[k - 1], u->v[i]) == 0)
+            octstr_destroy(u->v[i]);
+        else
+            u->v[k++] = u->v[i];
+    }
+    u->n = k;
+    return u;
 }
 
 long mail_box_timeout(const MailBox *b)
@@ -285,8 +377,7 @@ static void box_destroy(MailBox *b)
     mailurl_destroy(b->url);
     wipe_octstr(b->secret);
     octstr_destroy(b->secret);
-    if (b->uidls != NULL)
-        dict_destroy(b->uidls);
+    mail_uidls_destroy(b->uidls);
     octstr_destroy(b->state);
     octstr_destroy(b->error);
     octstr_destroy(b->caps);
@@ -782,18 +873,13 @@ static void queue_op(MailWatch *w, WatchOp *op)
     gwthread_wakeup(w->thread);
 }
 
-static void uidl_value_destroy(void *v)
-{
-    (void) v;
-}
-
 void mail_watch_add(MailWatch *w, const Octstr *key, const MailUrl *url,
                     const Octstr *secret, long uidvalidity, long last_uid,
                     const Octstr *uidls)
 {
     MailBox *b = gw_malloc(sizeof(*b));
     WatchOp *op = gw_malloc(sizeof(*op));
-    List *lines;
+    List *lines, *keep;
     Octstr *u;
 
     memset(b, 0, sizeof(*b));
@@ -811,14 +897,17 @@ void mail_watch_add(MailWatch *w, const Octstr *key, const MailUrl *url,
     b->uidvalidity = uidvalidity;
     b->last_uid = last_uid;
     if (uidls != NULL) {
-        b->uidls = dict_create(64, uidl_value_destroy);
         lines = octstr_split(uidls, octstr_imm("\n"));
+        keep = gwlist_create();
         while ((u = gwlist_extract_first(lines)) != NULL) {
             octstr_strip_blanks(u);
             if (octstr_len(u) > 0)
-                dict_put(b->uidls, u, b);
-            octstr_destroy(u);
+                gwlist_append(keep, u);
+            else
+                octstr_destroy(u);
         }
+        b->uidls = mail_uidls_from_list(keep);
+        gwlist_destroy(keep, octstr_destroy_item);
         gwlist_destroy(lines, NULL);
     }
     b->phase = BOX_WAIT;

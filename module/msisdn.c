@@ -133,6 +133,7 @@ Octstr *msisdn_normalise(const Octstr *in, const Octstr *country_code,
                octstr_get_char(s, 1) == '0') {
         res = octstr_copy(s, 2, octstr_len(s) - 2);
     } else if (national_prefix != NULL && octstr_len(national_prefix) > 0 &&
+               octstr_len(s) > octstr_len(national_prefix) &&
                octstr_ncompare(s, national_prefix,
                                octstr_len(national_prefix)) == 0) {
         if (country_code == NULL || octstr_len(country_code) == 0) {

@@ -281,13 +281,16 @@ static void push_event(PushCore *c, MailEvent *ev)
 static Octstr *push_stamp(const StoreBinding *b, const Octstr *secret)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    Octstr *stamp;
+    Octstr *stamp, *hex;
 
     SHA256((const unsigned char *) octstr_get_cstr(secret),
            octstr_len(secret), md);
-    stamp = octstr_create_from_data((char *) md, sizeof(md));
-    octstr_binary_to_hex(stamp, 0);
-    octstr_insert(stamp, b->mailbox_url, 0);
+    hex = octstr_create_from_data((char *) md, sizeof(md));
+    octstr_binary_to_hex(hex, 0);
+    octstr_insert(hex, b->mailbox_url, 0);
+    /* kept per mailbox: an exact-size copy, not gwlib's grown buffer */
+    stamp = octstr_duplicate(hex);
+    octstr_destroy(hex);
     return stamp;
 }
 

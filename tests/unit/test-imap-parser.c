@@ -381,6 +381,40 @@ static void test_helpers(void)
     imap_parser_destroy(p);
 }
 
+/* imap_parser_busy(): only between two responses may a caller drop the
+ * parser and go on with a new one. */
+static void test_busy(void)
+{
+    ImapParserLimits lim = { 1000, 1000, 8, 100, 10000 };
+    ImapParser *p = imap_parser_create(&lim);
+    const char *in = "* OK Still here\r\n* 4 EXISTS\r\n";
+    size_t used;
+    ImapResponse *r;
+
+    test_begin("busy only inside a response");
+    test_assert(!imap_parser_busy(p));
+    test_assert(imap_parser_feed(p, in, 5, &used, &r) ==
+                IMAP_PARSE_NEED_MORE);
+    test_assert(imap_parser_busy(p));
+    test_assert(imap_parser_feed(p, in + 5, strlen(in) - 5, &used, &r) ==
+                IMAP_PARSE_DONE);
+    imap_response_destroy(r);
+    /* the next response is not started until its bytes are fed */
+    test_assert(!imap_parser_busy(p));
+    imap_parser_destroy(p);
+    p = imap_parser_create(&lim);
+    test_assert(imap_parser_feed(p, in + 17, strlen(in) - 17, &used, &r) ==
+                IMAP_PARSE_DONE);
+    test_assert(imap_arg_number(imap_arg_nth(r->args, 0)) == 4);
+    imap_response_destroy(r);
+    test_assert(!imap_parser_busy(p));
+    test_assert(imap_parser_feed(p, "\r\n", 2, &used, &r) ==
+                IMAP_PARSE_ERROR);
+    test_assert(imap_parser_busy(p));
+    test_end();
+    imap_parser_destroy(p);
+}
+
 int main(void)
 {
     int ret;
@@ -390,6 +424,7 @@ int main(void)
     test_cases();
     test_limits();
     test_helpers();
+    test_busy();
     ret = test_exit();
     gwlib_shutdown();
     return ret;

@@ -70,6 +70,10 @@ int main(void)
     test_assert(check("+4670\t1234567", NULL, NULL, NULL));
     test_assert(check("00", NULL, NULL, NULL));
     test_assert(check("0", "46", "0", NULL));
+    /* only separators: empty after cleaning (found by fuzz-addresses) */
+    test_assert(check(".", "46", "0", NULL));
+    test_assert(check(" - ()", "46", "0", NULL));
+    test_assert(check("+", "46", "0", NULL));
     test_assert(check("+46701234567", "4a", "0", NULL));
     test_assert(check("+46701234567", "46", "0x", NULL));
     test_end();
