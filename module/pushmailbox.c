@@ -75,6 +75,18 @@ static void pm_signals(void)
     sigaction(SIGPIPE, &act, NULL);
 }
 
+/* Did the command line set the console's log level (-v)? */
+static int pm_verbosity_given(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++)
+        if (strncmp(argv[i], "-v", 2) == 0
+            || strcmp(argv[i], "--verbosity") == 0)
+            return 1;
+    return 0;
+}
+
 static void pm_usage(void)
 {
     fprintf(stderr, "usage: pushmailbox [-v LEVEL] [-F LOGFILE] "
@@ -123,6 +135,10 @@ int main(int argc, char **argv)
         gwlib_shutdown();
         return 2;
     }
+    /* The console follows log-level unless -v said otherwise (Kannel's
+     * default, debug, would cost every message several console lines). */
+    if (!pm_verbosity_given(argc, argv))
+        log_set_output_level(cfg->log_level);
     if (cfg->log_file != NULL)
         log_open(octstr_get_cstr(cfg->log_file), cfg->log_level,
                  GW_NON_EXCL);
