@@ -32,38 +32,12 @@
  * units (cut with "...").  New Octstr. */
 Octstr *convert_clean_line(const char *s, long max_units)
 {
-    Octstr *raw, *san, *out, *cut;
-    long i, len;
-    int c, space = 0;
+    Octstr *raw = octstr_create(s ? s : ""), *line, *cut;
 
-    raw = octstr_create(s ? s : "");
-    san = sms_text_sanitize(raw);
+    line = sms_text_one_line(raw);
     octstr_destroy(raw);
-    out = octstr_create("");
-    len = octstr_len(san);
-    for (i = 0; i < len; i++) {
-        c = octstr_get_char(san, i);
-        if (c == 0xC2 && i + 1 < len
-            && (octstr_get_char(san, i + 1) == 0xA0
-                || (octstr_get_char(san, i + 1) >= 0x80
-                    && octstr_get_char(san, i + 1) <= 0x9F))) {
-            i++;                    /* NBSP or C1 control */
-            c = ' ';
-        } else if (c < 0x20 || c == 0x7F) {
-            c = ' ';
-        }
-        if (c == ' ') {
-            space = 1;
-            continue;
-        }
-        if (space && octstr_len(out) > 0)
-            octstr_append_char(out, ' ');
-        space = 0;
-        octstr_append_char(out, c);
-    }
-    octstr_destroy(san);
-    cut = sms_text_cut(out, max_units, 0);
-    octstr_destroy(out);
+    cut = sms_text_cut(line, max_units, 0);
+    octstr_destroy(line);
     return cut;
 }
 

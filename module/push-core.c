@@ -26,6 +26,9 @@
 #include "mailurl.h"
 #include "pm-secret.h"
 
+#define PUSH_MT_KEEP (7 * 86400L)   /* finished SMS records kept */
+#define PUSH_MO_KEEP (2 * 86400L)   /* answered MO ids kept */
+
 typedef struct {
     long window_end;            /* prompts wait until this time */
 } PushBurst;
@@ -385,15 +388,31 @@ static void push_recover_pending(PushCore *c)
     gwlist_destroy(msisdns, NULL);
 }
 
+/* Old records: answered MOs (kept to recognise re-sent copies) and SMS
+ * that reached their end (kept for `show` and their DLRs). */
+static void push_purge(PushCore *c, long now)
+{
+    long mt = store_mt_purge(c->store, now - PUSH_MT_KEEP);
+    long mo = store_mo_purge(c->store, now - PUSH_MO_KEEP);
+
+    if (mt > 0 || mo > 0)
+        info(0, "store: forgot %ld old SMS records and %ld answered MOs",
+             mt > 0 ? mt : 0, mo > 0 ? mo : 0);
+}
+
 static void push_events_thread(void *arg)
 {
     PushCore *c = arg;
-    long next_reload = 0, now;
+    long next_reload = 0, next_purge = 0, now;
     MailEvent *ev;
 
     push_recover_pending(c);
     while (!c->stopping) {
         now = time(NULL);
+        if (now >= next_purge) {
+            push_purge(c, now);
+            next_purge = now + 3600;
+        }
         if (now >= next_reload) {
             push_reload(c);
             next_reload = now + c->cfg->reload_interval;

@@ -28,30 +28,8 @@
  */
 static Octstr *one_line(const Octstr *in, const char *dflt)
 {
-    Octstr *s = sms_text_sanitize(in), *out = octstr_create("");
-    long i, len = octstr_len(s);
-    int c, space = 0;
+    Octstr *out = sms_text_one_line(in);
 
-    for (i = 0; i < len; i++) {
-        c = octstr_get_char(s, i);
-        if (c == 0xC2 && i + 1 < len
-            && octstr_get_char(s, i + 1) >= 0x80
-            && octstr_get_char(s, i + 1) <= 0x9F) {
-            i++;                    /* C1 control */
-            c = ' ';
-        } else if (c < 0x20 || c == 0x7F) {
-            c = ' ';
-        }
-        if (c == ' ') {
-            space = 1;
-            continue;
-        }
-        if (space && octstr_len(out) > 0)
-            octstr_append_char(out, ' ');
-        space = 0;
-        octstr_append_char(out, c);
-    }
-    octstr_destroy(s);
     if (octstr_len(out) == 0 && dflt != NULL)
         octstr_append_cstr(out, dflt);
     return out;

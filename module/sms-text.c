@@ -440,3 +440,31 @@ Octstr *sms_text_sanitize(const Octstr *utf8)
     cptext_free(&t);
     return os;
 }
+
+Octstr *sms_text_one_line(const Octstr *utf8)
+{
+    Octstr *san = sms_text_sanitize(utf8), *out = octstr_create("");
+    long i, len = octstr_len(san);
+    int c, next, space = 0;
+
+    for (i = 0; i < len; i++) {
+        c = octstr_get_char(san, i);
+        next = i + 1 < len ? octstr_get_char(san, i + 1) : -1;
+        if (c == 0xC2 && (next == 0xA0 || (next >= 0x80 && next <= 0x9F))) {
+            i++;                    /* no-break space or C1 control */
+            c = ' ';
+        } else if (c < 0x20 || c == 0x7F) {
+            c = ' ';
+        }
+        if (c == ' ') {
+            space = 1;
+            continue;
+        }
+        if (space && octstr_len(out) > 0)
+            octstr_append_char(out, ' ');
+        space = 0;
+        octstr_append_char(out, c);
+    }
+    octstr_destroy(san);
+    return out;
+}

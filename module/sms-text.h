@@ -72,4 +72,9 @@ Octstr *sms_text_cut(const Octstr *utf8, long max_units, int gsm);
 /* A copy with invalid UTF-8 replaced by U+FFFD.  New Octstr. */
 Octstr *sms_text_sanitize(const Octstr *utf8);
 
+/* One line for a phone: invalid UTF-8 -> U+FFFD, C0/C1 controls, DEL and
+ * no-break spaces -> space, whitespace runs collapsed, trimmed.  NULL is
+ * taken as "".  New Octstr. */
+Octstr *sms_text_one_line(const Octstr *utf8);
+
 #endif

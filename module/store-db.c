@@ -153,6 +153,29 @@ long store_run(Store *s, DBPoolConn *c, const char *op, Octstr *sql,
     return r < 0 ? -1 : r;
 }
 
+List *store_rows_to(List *rows, void *(*from_row)(List *row),
+                    gwlist_item_destructor_t *destroy)
+{
+    List *res;
+    void *item;
+    long i;
+
+    if (rows == NULL)
+        return NULL;
+    res = gwlist_create();
+    for (i = 0; i < gwlist_len(rows); i++) {
+        item = from_row(gwlist_get(rows, i));
+        if (item == NULL) {
+            gwlist_destroy(res, destroy);
+            res = NULL;
+            break;
+        }
+        gwlist_append(res, item);
+    }
+    store_rows_destroy(rows);
+    return res;
+}
+
 void store_rows_destroy(List *rows)
 {
     List *row;

@@ -187,25 +187,14 @@ static StoreMail *mail_from_row(List *row)
 }
 
 /* Rows to a List of StoreMail*; NULL if any row is malformed. */
+static void *mail_row(List *row)
+{
+    return mail_from_row(row);
+}
+
 static List *mails_from_rows(List *rows)
 {
-    List *res;
-    long i;
-
-    if (rows == NULL)
-        return NULL;
-    res = gwlist_create();
-    for (i = 0; i < gwlist_len(rows); i++) {
-        StoreMail *m = mail_from_row(gwlist_get(rows, i));
-        if (m == NULL) {
-            gwlist_destroy(res, store_mail_destroy_item);
-            res = NULL;
-            break;
-        }
-        gwlist_append(res, m);
-    }
-    store_rows_destroy(rows);
-    return res;
+    return store_rows_to(rows, mail_row, store_mail_destroy_item);
 }
 
 StoreMail *store_mail_get(Store *s, const Octstr *msisdn, long n)

@@ -65,6 +65,14 @@ Octstr *store_sqlf(const Store *s, const char *fmt, ...)
 /* A bind list of `n` Octstr copies; NULL arguments bind as "". */
 List *store_binds(int n, ...);
 
+/*
+ * Rows to a List of typed items made by from_row (NULL for a malformed
+ * row); NULL if any row is malformed (the items made so far are freed
+ * with destroy).  Takes ownership of rows.
+ */
+List *store_rows_to(List *rows, void *(*from_row)(List *row),
+                    gwlist_item_destructor_t *destroy);
+
 /* Take a connection from the pool; NULL (logged) if there is none. */
 DBPoolConn *store_conn(Store *s, const char *op);
 void store_conn_done(DBPoolConn *c);

@@ -153,25 +153,14 @@ static StoreMt *mt_from_row(List *row)
     return mt;
 }
 
+static void *mt_row(List *row)
+{
+    return mt_from_row(row);
+}
+
 static List *mts_from_rows(List *rows)
 {
-    List *res;
-    long i;
-
-    if (rows == NULL)
-        return NULL;
-    res = gwlist_create();
-    for (i = 0; i < gwlist_len(rows); i++) {
-        StoreMt *mt = mt_from_row(gwlist_get(rows, i));
-        if (mt == NULL) {
-            gwlist_destroy(res, store_mt_destroy_item);
-            res = NULL;
-            break;
-        }
-        gwlist_append(res, mt);
-    }
-    store_rows_destroy(rows);
-    return res;
+    return store_rows_to(rows, mt_row, store_mt_destroy_item);
 }
 
 List *store_mt_due(Store *s, long now, long max)
@@ -356,7 +345,8 @@ List *store_mo_pending(Store *s, long max)
     if (max > STORE_BATCH_MAX)
         max = STORE_BATCH_MAX;
     rows = store_query(s, "mo pending", store_sqlf(s, "SELECT id, msisdn, "
-                       "receiver, body, received FROM pm_mo ORDER BY seq "
+                       "receiver, body, received FROM pm_mo WHERE done = 0 "
+                       "ORDER BY seq "
                        "LIMIT %ld", max), NULL);
     if (rows == NULL)
         return NULL;
@@ -392,8 +382,19 @@ int store_mo_done(Store *s, const Octstr *id)
         return -1;
     if (!token_ok(id, STORE_PEER_MAX))
         return 0;
-    return (int) store_exec(s, "mo done", store_sqlf(s, "DELETE FROM pm_mo "
-                            "WHERE id = ?"), store_binds(1, id));
+    /* kept (done) for a while: a copy bearerbox sends again after a lost
+     * ack is recognised by its id and not answered twice */
+    return (int) store_exec(s, "mo done", store_sqlf(s, "UPDATE pm_mo SET "
+                            "done = 1 WHERE id = ? AND done = 0"),
+                            store_binds(1, id));
+}
+
+long store_mo_purge(Store *s, long before)
+{
+    if (s == NULL)
+        return -1;
+    return store_exec(s, "mo purge", store_sqlf(s, "DELETE FROM pm_mo "
+                      "WHERE done = 1 AND received < %ld", before), NULL);
 }
 
 void store_mo_destroy(StoreMo *mo)

@@ -91,7 +91,9 @@ static const char *const schema_v1[] = {
     " msisdn {S:64} NOT NULL,"
     " receiver {S:64} NOT NULL,"
     " body {TEXT},"
-    " received {INT} NOT NULL){OPTS}",
+    " received {INT} NOT NULL,"
+    " done {INT} NOT NULL DEFAULT 0,"
+    " UNIQUE (done, seq)){OPTS}",
 
     "CREATE TABLE IF NOT EXISTS pm_notice ("
     " msisdn {S:64} NOT NULL,"

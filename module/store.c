@@ -209,6 +209,13 @@ static int bump_generation(Store *s, DBPoolConn *c, const char *op)
 
 /* --- bindings ---------------------------------------------------------- */
 
+static StoreBinding *binding_from_row(List *row);
+
+static void *binding_row(List *row)
+{
+    return binding_from_row(row);
+}
+
 static StoreBinding *binding_from_row(List *row)
 {
     StoreBinding *b = gw_malloc(sizeof(*b));
@@ -383,28 +390,12 @@ StoreBinding *store_binding_get(Store *s, const Octstr *msisdn)
 
 List *store_binding_list(Store *s)
 {
-    List *rows, *res;
-    long i;
-
     if (s == NULL)
         return NULL;
-    rows = store_query(s, "binding list", store_sqlf(s, "SELECT "
-                       BINDING_COLS " FROM pm_binding ORDER BY msisdn"),
-                       NULL);
-    if (rows == NULL)
-        return NULL;
-    res = gwlist_create();
-    for (i = 0; i < gwlist_len(rows); i++) {
-        StoreBinding *b = binding_from_row(gwlist_get(rows, i));
-        if (b == NULL) {
-            gwlist_destroy(res, store_binding_destroy_item);
-            res = NULL;
-            break;
-        }
-        gwlist_append(res, b);
-    }
-    store_rows_destroy(rows);
-    return res;
+    return store_rows_to(store_query(s, "binding list", store_sqlf(s,
+                         "SELECT " BINDING_COLS " FROM pm_binding ORDER BY "
+                         "msisdn"), NULL), binding_row,
+                         store_binding_destroy_item);
 }
 
 Octstr *store_binding_secret(Store *s, const Octstr *msisdn)

@@ -279,6 +279,10 @@ long store_mt_count_since(Store *s, const Octstr *msisdn, long since);
 /* Delete ACCEPTED and FAILED MTs created before `before`; count or -1. */
 long store_mt_purge(Store *s, long before);
 
+/* Forget answered MOs received before `before` (their ids guard against
+ * answering a re-sent copy twice until then).  Rows deleted, or -1. */
+long store_mo_purge(Store *s, long before);
+
 void store_mt_destroy(StoreMt *mt);
 void store_mt_destroy_item(void *mt);
 

@@ -772,6 +772,17 @@ static void test_batch(Store *s)
     test_assert(store_batch_end(s, 1) == 0);
     test_assert(pending_with_prefix(s, "batch-a") == 2);
     test_end();
+
+    begin("answered MOs keep their id until purged");
+    test_assert(store_mo_done(s, octstr_imm("batch-a1")) == 0);
+    test_assert(store_mo_add(s, batch_mo("batch-a1")) == 0);  /* re-sent */
+    test_assert(pending_with_prefix(s, "batch-a") == 2);
+    test_assert(store_mo_purge(s, 1600000000) >= 0);   /* a1 too recent */
+    test_assert(store_mo_add(s, batch_mo("batch-a1")) == 0);
+    test_assert(store_mo_purge(s, 1800000000) >= 1);
+    test_assert(store_mo_add(s, batch_mo("batch-a1")) == 1);
+    test_assert(pending_with_prefix(s, "batch-a") == 3);
+    test_end();
 }
 
 static void run_suite(PmDbConf *db, const char *name)
