@@ -82,7 +82,7 @@ static const char *const schema_v1[] = {
     " state {INT} NOT NULL,"
     " dlr_status {INT} NOT NULL,"
     " dlr_time {INT} NOT NULL,"
-    " UNIQUE (state, next_try, seq),"
+    " UNIQUE (state, seq),"
     " UNIQUE (msisdn, created, seq)){OPTS}",
 
     "CREATE TABLE IF NOT EXISTS pm_mo ("
