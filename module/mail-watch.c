@@ -48,6 +48,10 @@ static void wipe_octstr(Octstr *s)
         OPENSSL_cleanse(octstr_get_cstr(s), octstr_len(s));
 }
 
+/* Sessions opened at once (connect to first sync), so that thousands of
+ * mailboxes ramp up instead of storming their servers. */
+#define MAIL_MAX_OPENING 64
+
 static long jitter(MailWatch *w, long secs)
 {
     /* between 50% and 100% of secs, in ms */
@@ -744,6 +748,27 @@ static void run_ops(MailWatch *w)
     mutex_unlock(w->lock);
 }
 
+/*
+ * Is the session of `b` still being opened (resolve, connect, TLS, login,
+ * first sync)?  A restart with thousands of bindings must not hit the
+ * mail servers with thousands of logins at once: see MAIL_MAX_OPENING.
+ */
+static int box_opening(const MailBox *b)
+{
+    switch (b->phase) {
+    case BOX_RESOLVING:
+    case BOX_CONNECTING:
+    case BOX_TLS:
+        return 1;
+    case BOX_SESSION:
+        return b->state == NULL
+               || (octstr_str_compare(b->state, "idle") != 0
+                   && octstr_str_compare(b->state, "polling") != 0);
+    default:
+        return 0;
+    }
+}
+
 static void loop_thread(void *arg)
 {
     MailWatch *w = arg;
@@ -752,6 +777,7 @@ static void loop_thread(void *arg)
     long nalloc = 0, nfds, i, n;
     long long now, next;
     int resolving;
+    long opening;
 
     info(0, "mail watch: event loop started");
     while (!w->quit) {
@@ -762,12 +788,18 @@ static void loop_thread(void *arg)
             fds = gw_realloc(fds, sizeof(*fds) * nalloc);
             fbox = gw_realloc(fbox, sizeof(*fbox) * nalloc);
         }
-        /* timers */
+        /* timers; at most MAIL_MAX_OPENING sessions being opened */
         now = mail_clock_ms();
+        opening = 0;
+        for (i = 0; i < n; i++)
+            opening += box_opening(gwlist_get(w->boxes, i));
         for (i = 0; i < n; i++) {
             b = gwlist_get(w->boxes, i);
-            if (b->phase == BOX_WAIT && now >= b->next_try_ms)
+            if (b->phase == BOX_WAIT && now >= b->next_try_ms
+                && opening < MAIL_MAX_OPENING) {
                 start_resolve(b);
+                opening++;
+            }
             else if (b->phase == BOX_RESOLVING)
                 check_resolve(b);
             if (b->phase != BOX_WAIT && b->deadline_ms > 0 &&
@@ -783,7 +815,11 @@ static void loop_thread(void *arg)
         for (i = 0; i < n; i++) {
             b = gwlist_get(w->boxes, i);
             if (b->phase == BOX_WAIT) {
-                if (b->next_try_ms < next)
+                /* a due box held back by the cap waits for another to
+                 * finish opening (which wakes the loop), not for a timer */
+                if (b->next_try_ms < next
+                    && !(b->next_try_ms <= now
+                         && opening >= MAIL_MAX_OPENING))
                     next = b->next_try_ms;
                 continue;
             }

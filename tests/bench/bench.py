@@ -2,7 +2,7 @@
 """bench.py - pushmailbox benchmark against real peers (not a test).
 
     python3 tests/bench/bench.py [--sizes 100,1000] [--mos 10000]
-                                 [--latency-mails 40] [--keep]
+                                 [--latency-mails 40] [--schemes imap,imaps]
 
 For each size N it starts a private Dovecot with N users, binds N phone
 numbers with `pushmail-admin import` and lets pushmailbox hold N IDLE
@@ -178,7 +178,7 @@ def bench_size(out, n, args):
                               "catch-all = true\n").start()
     result = {"n": n}
     try:
-        for scheme in ("imap", "imaps"):
+        for scheme in args.schemes.split(","):
             pm = Pushmail(out, bb, ca_file=dc.ca_file, log_level=2,
                           name="pm-%d-%s" % (n, scheme), coalesce_window=0,
                           sms_budget=100000, poll_interval=60,
@@ -239,6 +239,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="100,1000")
     ap.add_argument("--mos", type=int, default=10000)
+    ap.add_argument("--schemes", default="imap,imaps",
+                    help="imap (plain, with the latency and LIST runs) "
+                         "and/or imaps")
     ap.add_argument("--latency-mails", type=int, default=40)
     ap.add_argument("--keep", action="store_true",
                     help="keep the output folder")
