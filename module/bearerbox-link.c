@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -31,6 +32,8 @@
 #define BB_READ_TIMEOUT 1.0
 #define BB_BACKOFF_MAX 30.0
 #define BB_RETRY_SECS 30
+#define BB_PROBE_MS 2000
+#define BB_MAX_ATTEMPTS 10        /* sends of one MT before it fails */
 
 struct BbLink {
     BbLinkConf conf;
@@ -47,6 +50,7 @@ struct BbLink {
     const char *state;
     BbLinkCounters counters;
     Dict *in_flight;            /* uuid string -> Octstr queue id */
+    List *acked;                /* BbAcked* of the open batch */
 };
 
 static void bb_count(BbLink *l, long *field, long delta)
@@ -123,6 +127,16 @@ static int bb_pump(BbLink *l, Connection *conn)
     batched = store_batch_begin(l->store) == 0;
     for (i = 0; ok && i < gwlist_len(due); i++) {
         mt = gwlist_get(due, i);
+        if (mt->attempts >= BB_MAX_ATTEMPTS) {
+            warning(0, "MT %s to %s failed: bearerbox deferred it %ld "
+                    "times", octstr_get_cstr(mt->id),
+                    octstr_get_cstr(mt->msisdn), mt->attempts);
+            if (store_mt_set_state(l->store, mt->id, STORE_MT_FAILED, 0) < 0)
+                ok = 0;
+            gwlist_delete(due, i--, 1);
+            store_mt_destroy(mt);
+            continue;
+        }
         if (store_mt_set_state(l->store, mt->id, STORE_MT_SENT, 0) < 0)
             ok = 0;
         else
@@ -165,6 +179,43 @@ static void bb_send_ack(Connection *conn, Msg *orig)
     write_to_bearerbox_real(conn, reply);
 }
 
+/* An MT state from an ack of bearerbox, kept until its batch commits. */
+typedef struct {
+    Octstr *id;
+    int state;
+    long next_try;
+} BbAcked;
+
+static BbAcked *bb_ack_record(const Octstr *id, int state, long next_try)
+{
+    BbAcked *a = gw_malloc(sizeof(*a));
+
+    a->id = octstr_duplicate(id);
+    a->state = state;
+    a->next_try = next_try;
+    return a;
+}
+
+/*
+ * The acks of a batch that rolled back are already gone from in_flight:
+ * store their states again on their own, or the MTs would be re-sent as
+ * if bearerbox had never taken them.
+ */
+static void bb_acked_done(BbLink *l, int committed)
+{
+    BbAcked *a;
+
+    while ((a = gwlist_extract_first(l->acked)) != NULL) {
+        if (!committed
+            && store_mt_set_state(l->store, a->id, a->state,
+                                  a->next_try) < 0)
+            error(0, "bearerbox link: state of MT %s lost; it may be "
+                  "sent again", octstr_get_cstr(a->id));
+        octstr_destroy(a->id);
+        gw_free(a);
+    }
+}
+
 static int bb_handle_ack(BbLink *l, Msg *msg)
 {
     Octstr *key = bb_uuid_str(msg->ack.id);
@@ -199,6 +250,7 @@ static int bb_handle_ack(BbLink *l, Msg *msg)
     if (store_mt_set_state(l->store, id, state, next) < 0)
         r = -1;
     l->kicked = 1;              /* the window has room again */
+    gwlist_append(l->acked, bb_ack_record(id, state, next));
     octstr_destroy(id);
     mutex_lock(l->lock);
     l->counters.in_flight = dict_key_count(l->in_flight);
@@ -271,18 +323,26 @@ static int bb_handle(BbLink *l, Msg *msg, List *acks)
  */
 static int bb_handle_batch(BbLink *l, Connection *conn, List *batch)
 {
-    List *acks = gwlist_create();
+    List *acks;
     Msg *msg;
-    int ok = 1, batched = store_batch_begin(l->store) == 0;
+    int ok = 1;
 
+    if (store_batch_begin(l->store) < 0) {
+        /* store nothing rather than half: bearerbox keeps it all */
+        while ((msg = gwlist_extract_first(batch)) != NULL)
+            msg_destroy(msg);
+        return -1;
+    }
+    acks = gwlist_create();
     while ((msg = gwlist_extract_first(batch)) != NULL) {
         if (!ok)
             msg_destroy(msg);
         else if (bb_handle(l, msg, acks) < 0)
             ok = 0;
     }
-    if (batched && store_batch_end(l->store, ok) < 0)
+    if (store_batch_end(l->store, ok) < 0)
         ok = 0;
+    bb_acked_done(l, ok);
     if (l->batch_done != NULL)
         l->batch_done(ok, l->ctx);
     while ((msg = gwlist_extract_first(acks)) != NULL) {
@@ -402,8 +462,10 @@ static void bb_session(BbLink *l, Connection *conn)
 static int bb_probe(const BbLink *l)
 {
     struct addrinfo hints, *res = NULL, *ai;
+    struct pollfd pfd;
+    socklen_t len;
     char port[16];
-    int fd, err = ECONNREFUSED;
+    int fd, err = ECONNREFUSED, soerr;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
@@ -411,16 +473,31 @@ static int bb_probe(const BbLink *l)
     if (getaddrinfo(octstr_get_cstr(l->conf.host), port, &hints, &res) != 0)
         return EHOSTUNREACH;
     for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK,
+                    ai->ai_protocol);
         if (fd < 0)
             continue;
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            close(fd);
-            freeaddrinfo(res);
-            return 0;
+            err = 0;
+        } else if (errno != EINPROGRESS) {
+            err = errno;
+        } else {
+            /* bounded, so that a host that drops packets cannot hold
+             * up a shutdown */
+            pfd.fd = fd;
+            pfd.events = POLLOUT;
+            soerr = 0;
+            len = sizeof(soerr);
+            if (poll(&pfd, 1, BB_PROBE_MS) <= 0)
+                err = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+                err = errno;
+            else
+                err = soerr;
         }
-        err = errno;
         close(fd);
+        if (err == 0)
+            break;
     }
     freeaddrinfo(res);
     return err;
@@ -491,6 +568,7 @@ BbLink *bb_link_create(const BbLinkConf *conf, Store *store,
     l->lock = mutex_create();
     l->state = "down";
     l->in_flight = dict_create(BB_WINDOW * 2, octstr_destroy_item);
+    l->acked = gwlist_create();
     l->thread = gwthread_create(bb_thread, l);
     if (l->thread == -1) {
         error(0, "cannot start the bearerbox link thread");
@@ -541,6 +619,7 @@ void bb_link_destroy(BbLink **lp)
         gwthread_join(l->thread);
     }
     dict_destroy(l->in_flight);
+    gwlist_destroy(l->acked, NULL);
     mutex_destroy(l->lock);
     octstr_destroy(l->conf.host);
     octstr_destroy(l->conf.smsbox_id);

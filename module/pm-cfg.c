@@ -230,8 +230,14 @@ static int pm_cfg_load_db(PmConfig *c, Cfg *cfg, Octstr **err_r)
             return -1;
         }
         c->db.lock_timeout = 5;
-        if (cfg_get_integer(&n, grp, octstr_imm("lock-timeout")) == 0)
+        if (cfg_get_integer(&n, grp, octstr_imm("lock-timeout")) == 0) {
+            if (n < 1 || n > 600) {
+                *err_r = pm_cfg_error(c, gname, "lock-timeout",
+                                      "%ld is not from 1 to 600", n);
+                return -1;
+            }
             c->db.lock_timeout = n;
+        }
         return 0;
     }
     c->db.host = cfg_get(grp, octstr_imm("host"));
@@ -264,6 +270,14 @@ static int pm_cfg_check(PmConfig *c, Cfg *cfg, Octstr **err_r)
     if (c->global_sender == NULL || octstr_len(c->global_sender) == 0) {
         *err_r = pm_cfg_error(c, PM_GROUP_NAME, "global-sender",
                               "missing: the short code prompts come from");
+        return -1;
+    }
+    if (octstr_len(c->global_sender) > 20
+        || octstr_search_char(c->global_sender, ' ', 0) >= 0) {
+        *err_r = pm_cfg_error(c, PM_GROUP_NAME, "global-sender",
+                              "'%S' is not a short code or number (at "
+                              "most 20 characters, no spaces)",
+                              c->global_sender);
         return -1;
     }
     if (c->secret_key_file == NULL) {

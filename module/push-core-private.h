@@ -23,8 +23,11 @@ struct PushCore {
     BbLink *link;
     MailWatch *watch;
     volatile int stopping;
+    int stopped;                /* push_core_stop() ran */
 
     List *events;               /* MailEvent*, from the watcher */
+    List *retry;                /* MailEvent* the store refused; events
+                                 * thread only */
     long events_thread;
     Dict *bursts;               /* msisdn -> PushBurst*; events thread */
     Dict *watched;              /* msisdn -> Octstr stamp; events thread */
@@ -47,6 +50,9 @@ int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
                    long segments, int kind, long mark_from, long mark_to);
 
 void push_count(PushCore *c, long *field, long delta);
+
+/* 1 after push_send_text() failed in this thread (see push-core.c). */
+extern __thread int push_send_failed;
 
 /* push-mo.c */
 void push_mo_thread(void *arg);

@@ -28,6 +28,7 @@
 
 #define PUSH_MT_KEEP (7 * 86400L)   /* finished SMS records kept */
 #define PUSH_MO_KEEP (2 * 86400L)   /* answered MO ids kept */
+#define PUSH_RETRY_SECS 5           /* mail events the store refused */
 
 typedef struct {
     long window_end;            /* prompts wait until this time */
@@ -37,6 +38,11 @@ static void push_burst_destroy(void *burst)
 {
     gw_free(burst);
 }
+
+/* Set by push_send_text() when an answer could not be stored; an MO
+ * worker clears it before a command and looks after (thread-local: the
+ * answer paths are many and return nothing). */
+__thread int push_send_failed;
 
 void push_count(PushCore *c, long *field, long delta)
 {
@@ -54,8 +60,10 @@ int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
     int gsm, coding, r;
 
     sent = store_mt_count_since(c->store, msisdn, now - 3600);
-    if (sent < 0)
+    if (sent < 0) {
+        push_send_failed = 1;
         return -1;
+    }
     if (sent >= c->cfg->sms_budget) {
         warning(0, "SMS budget of %ld per hour used up for %s; "
                 "message dropped", c->cfg->sms_budget,
@@ -82,8 +90,10 @@ int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
     octstr_destroy(mt.id);
     octstr_destroy(fit);
     octstr_destroy(data);
-    if (r < 0)
+    if (r < 0) {
+        push_send_failed = 1;
         return -1;
+    }
     bb_link_kick(c->link);
     return 0;
 }
@@ -189,18 +199,20 @@ static void push_new_mail(PushCore *c, const Octstr *msisdn, StoreMail *m)
     }
     store_binding_destroy(b);
     push_prompt_one(c, msisdn, m);
-    if (c->cfg->coalesce_window > 0) {
-        if (burst == NULL) {
-            burst = gw_malloc(sizeof(*burst));
-            dict_put(c->bursts, (Octstr *) msisdn, burst);
-        }
-        burst->window_end = now + c->cfg->coalesce_window;
+    /* even with no window: the flush then retries a prompt that could not
+     * be stored, and forgets the entry once nothing is pending */
+    if (burst == NULL) {
+        burst = gw_malloc(sizeof(*burst));
+        dict_put(c->bursts, (Octstr *) msisdn, burst);
     }
+    burst->window_end = now + c->cfg->coalesce_window;
 }
 
 /* --- mail events ------------------------------------------------------- */
 
-static void push_event_new(PushCore *c, MailEvent *ev)
+/* 0, or -1 when the mail could not be stored (the event is kept and
+ * tried again: the watcher has already moved past it). */
+static int push_event_new(PushCore *c, MailEvent *ev)
 {
     StoreMail m;
     int r;
@@ -227,6 +239,7 @@ static void push_event_new(PushCore *c, MailEvent *ev)
     }
     octstr_destroy(m.sender);
     octstr_destroy(m.subject);
+    return r < 0 ? -1 : 0;
 }
 
 static void push_event_auth(PushCore *c, MailEvent *ev)
@@ -252,11 +265,15 @@ static void push_event_auth(PushCore *c, MailEvent *ev)
     store_binding_destroy(b);
 }
 
+/* Handle one event; takes it (kept for a retry when a new mail could not
+ * be stored). */
 static void push_event(PushCore *c, MailEvent *ev)
 {
     push_count(c, &c->stats.events, 1);
-    if (dict_get(c->watched, ev->key) == NULL)
+    if (dict_get(c->watched, ev->key) == NULL) {
+        mail_event_destroy(ev);
         return;                 /* unbound while the event was queued */
+    }
     switch (ev->type) {
     case MAIL_EV_BASELINE:
         info(0, "mailbox of %s: baseline uidvalidity %ld, last uid %ld",
@@ -265,7 +282,12 @@ static void push_event(PushCore *c, MailEvent *ev)
                                  ev->uid, ev->uidl);
         break;
     case MAIL_EV_NEW:
-        push_event_new(c, ev);
+        if (push_event_new(c, ev) < 0) {
+            warning(0, "new mail for %s kept for another try",
+                    octstr_get_cstr(ev->key));
+            gwlist_append(c->retry, ev);
+            return;
+        }
         break;
     case MAIL_EV_STATE:
         store_watch_set_status(c->store, ev->key,
@@ -276,6 +298,7 @@ static void push_event(PushCore *c, MailEvent *ev)
         push_event_auth(c, ev);
         break;
     }
+    mail_event_destroy(ev);
 }
 
 /* --- bindings -> watcher ----------------------------------------------- */
@@ -403,7 +426,7 @@ static void push_purge(PushCore *c, long now)
 static void push_events_thread(void *arg)
 {
     PushCore *c = arg;
-    long next_reload = 0, next_purge = 0, now;
+    long next_reload = 0, next_purge = 0, next_retry = 0, now;
     MailEvent *ev;
 
     push_recover_pending(c);
@@ -418,10 +441,18 @@ static void push_events_thread(void *arg)
             next_reload = now + c->cfg->reload_interval;
         }
         push_flush_bursts(c, now);
+        if (gwlist_len(c->retry) > 0 && now >= next_retry) {
+            List *again = c->retry;
+
+            c->retry = gwlist_create();
+            while ((ev = gwlist_extract_first(again)) != NULL)
+                push_event(c, ev);
+            gwlist_destroy(again, NULL);
+            next_retry = now + PUSH_RETRY_SECS;
+        }
         ev = gwlist_timed_consume(c->events, 1);
         if (ev != NULL) {
             push_event(c, ev);
-            mail_event_destroy(ev);
         } else if (gwlist_producer_count(c->events) == 0) {
             gwthread_sleep(1.0);
         }
@@ -458,9 +489,12 @@ PushCore *push_core_create(const PmConfig *cfg, Store *store)
     c->generation = -1;
     c->events = gwlist_create();
     c->mo_deferred = gwlist_create();
+    c->retry = gwlist_create();
     c->bursts = dict_create(256, push_burst_destroy);
     c->watched = dict_create(256, octstr_destroy_item);
     c->events_thread = -1;
+    for (i = 0; i < PUSH_MO_WORKERS; i++)
+        c->workers[i].thread = -1;
 
     wc.ca_file = cfg->ca_file;
     wc.poll_interval = cfg->poll_interval;
@@ -514,6 +548,29 @@ List *push_core_watch_status(PushCore *c)
     return mail_watch_status(c->watch);
 }
 
+void push_core_stop(PushCore *c)
+{
+    int i;
+
+    if (c == NULL || c->stopped)
+        return;
+    c->stopped = 1;
+    c->stopping = 1;
+    /* the events thread uses the watcher: join it first */
+    if (c->events_thread >= 0) {
+        gwthread_wakeup(c->events_thread);
+        gwthread_join(c->events_thread);
+    }
+    mail_watch_destroy(&c->watch);
+    for (i = 0; i < PUSH_MO_WORKERS; i++) {
+        if (c->workers[i].queue == NULL)
+            continue;
+        gwlist_remove_producer(c->workers[i].queue);
+        if (c->workers[i].thread >= 0)
+            gwthread_join(c->workers[i].thread);
+    }
+}
+
 void push_core_destroy(PushCore **cp)
 {
     PushCore *c = *cp;
@@ -522,23 +579,14 @@ void push_core_destroy(PushCore **cp)
     if (c == NULL)
         return;
     *cp = NULL;
-    c->stopping = 1;
-    mail_watch_destroy(&c->watch);
-    if (c->events_thread >= 0) {
-        gwthread_wakeup(c->events_thread);
-        gwthread_join(c->events_thread);
-    }
-    for (i = 0; i < PUSH_MO_WORKERS; i++) {
-        if (c->workers[i].queue == NULL)
-            continue;
-        gwlist_remove_producer(c->workers[i].queue);
-        if (c->workers[i].thread >= 0)
-            gwthread_join(c->workers[i].thread);
+    push_core_stop(c);
+    for (i = 0; i < PUSH_MO_WORKERS; i++)
         gwlist_destroy(c->workers[i].queue, store_mo_destroy_item);
-    }
     gwlist_destroy(c->events, (gwlist_item_destructor_t *)
                    mail_event_destroy);
     gwlist_destroy(c->mo_deferred, store_mo_destroy_item);
+    gwlist_destroy(c->retry, (gwlist_item_destructor_t *)
+                   mail_event_destroy);
     dict_destroy(c->bursts);
     dict_destroy(c->watched);
     mutex_destroy(c->lock);

@@ -64,8 +64,14 @@ void push_core_stats(PushCore *core, PushCoreStats *s_r);
  * items with mail_watch_status_destroy_item); any thread. */
 List *push_core_watch_status(PushCore *core);
 
-/* Stop the watcher and the threads; work that was stored but not done
- * is picked up at the next start.  Sets *core to NULL. */
+/* Stop the threads and the watcher (joined); work that was stored but
+ * not done is picked up at the next start.  The link may still call
+ * push_core_mo() afterwards: those MOs are stored and answered at the
+ * next start.  Main thread; idempotent. */
+void push_core_stop(PushCore *core);
+
+/* Stop (if not yet) and free; sets *core to NULL.  Call after the link
+ * that calls into the core is destroyed. */
 void push_core_destroy(PushCore **core);
 
 #endif

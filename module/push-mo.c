@@ -29,6 +29,8 @@
 #define PUSH_MORE_HINT " [MORE]"
 #define PUSH_REASON_MAX 60
 #define PUSH_MO_GROUP 32          /* MOs answered in one store batch */
+#define PUSH_PEER_MAX 64          /* numbers the store takes */
+#define PUSH_MO_TEXT_MAX 16000    /* MO text bytes kept (commands: 2000) */
 
 static void push_reply(PushCore *c, const Octstr *msisdn, const char *fmt,
                        ...)
@@ -303,12 +305,23 @@ static int push_mo_is_slow(const StoreMo *mo)
     return slow;
 }
 
-static void push_mo_answer(PushCore *c, const StoreMo *mo)
+/* Answer one MO and mark it done; 0, or -1 when the answer could not be
+ * stored (the MO stays pending and is answered after a restart). */
+static int push_mo_answer(PushCore *c, const StoreMo *mo)
 {
+    push_send_failed = 0;
     push_mo_handle(c, mo);
-    if (store_mo_done(c->store, mo->id) < 0)
+    if (push_send_failed) {
+        error(0, "MO %s: the answer could not be stored; the MO stays "
+              "pending", octstr_get_cstr(mo->id));
+        return -1;
+    }
+    if (store_mo_done(c->store, mo->id) < 0) {
         error(0, "MO %s answered but not marked done; it may be "
               "answered again after a restart", octstr_get_cstr(mo->id));
+        return -1;
+    }
+    return 0;
 }
 
 /*
@@ -323,6 +336,7 @@ static void push_mo_group(PushCore *c, List *group)
     List *in_batch = gwlist_create();
     StoreMo *mo;
     long i;
+    int failed = 0;
 
     for (i = 0; i < gwlist_len(group); i++) {
         mo = gwlist_get(group, i);
@@ -335,16 +349,17 @@ static void push_mo_group(PushCore *c, List *group)
             continue;
         }
         gwlist_append(in_batch, mo);
-        push_mo_answer(c, mo);
+        failed |= push_mo_answer(c, mo) < 0;
         if (i + 1 == gwlist_len(group)
             || push_mo_is_slow(gwlist_get(group, i + 1))) {
-            if (store_batch_end(c->store, 1) < 0) {
+            if (store_batch_end(c->store, !failed) < 0) {
                 warning(0, "a batch of %ld MO answers was rolled back; "
                         "answering them one by one", gwlist_len(in_batch));
                 while ((mo = gwlist_extract_first(in_batch)) != NULL)
                     push_mo_answer(c, mo);
             }
             gwlist_delete(in_batch, 0, gwlist_len(in_batch));
+            failed = 0;
             bb_link_kick(c->link);  /* the answers are visible now */
         }
     }
@@ -406,26 +421,67 @@ static Octstr *push_mo_text(const Msg *msg)
     return t;
 }
 
+/* A sender we can store and answer: 1..64 of [+0-9A-Za-z]. */
+static int push_mo_sender_ok(const Octstr *s)
+{
+    long i;
+
+    if (s == NULL || octstr_len(s) == 0 || octstr_len(s) > PUSH_PEER_MAX)
+        return 0;
+    for (i = 0; i < octstr_len(s); i++) {
+        int ch = octstr_get_char(s, i);
+
+        if (!(ch == '+' || (ch >= '0' && ch <= '9')
+              || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Cut UTF-8 text to at most `max` bytes, at a character boundary. */
+static void push_cut_utf8(Octstr *t, long max)
+{
+    long n = octstr_len(t);
+
+    if (n <= max)
+        return;
+    n = max;
+    while (n > 0 && (octstr_get_char(t, n) & 0xC0) == 0x80)
+        n--;
+    octstr_truncate(t, n);
+}
+
 int push_core_mo(Msg *msg, void *ctx)
 {
     PushCore *c = ctx;
     char buf[UUID_STR_LEN + 1];
     StoreMo mo, *copy;
+    Octstr *receiver;
     int r;
 
+    /* Input the store cannot take is not a store failure: acked and
+     * dropped (-1 would make bearerbox send it again and again). */
+    if (!push_mo_sender_ok(msg->sms.sender)) {
+        warning(0, "MO with an unusable sender number dropped");
+        return 0;
+    }
     uuid_unparse(msg->sms.id, buf);
     memset(&mo, 0, sizeof(mo));
     mo.id = octstr_create(buf);
-    mo.msisdn = msg->sms.sender ? msg->sms.sender : octstr_imm("");
-    mo.receiver = msg->sms.receiver ? msg->sms.receiver : octstr_imm("");
+    mo.msisdn = msg->sms.sender;
+    receiver = msg->sms.receiver ? octstr_copy(msg->sms.receiver, 0,
+                                               PUSH_PEER_MAX)
+                                 : octstr_create("");
+    mo.receiver = receiver;
     mo.text = push_mo_text(msg);
+    push_cut_utf8(mo.text, PUSH_MO_TEXT_MAX);
     mo.received = time(NULL);
     r = store_mo_add(c->store, &mo);
     if (r == 1) {
         copy = gw_malloc(sizeof(*copy));
         copy->id = mo.id;
         copy->msisdn = octstr_duplicate(mo.msisdn);
-        copy->receiver = octstr_duplicate(mo.receiver);
+        copy->receiver = receiver;
         copy->text = mo.text;
         copy->received = mo.received;
         gwlist_append(c->mo_deferred, copy);   /* until the batch commits */
@@ -435,6 +491,7 @@ int push_core_mo(Msg *msg, void *ctx)
         debug("box.core", 0, "MO %s seen before; not answered twice", buf);
     octstr_destroy(mo.id);
     octstr_destroy(mo.text);
+    octstr_destroy(receiver);
     return r < 0 ? -1 : 0;
 }
 

@@ -41,6 +41,7 @@
  * to 32 MB, which is what lets the buffers land in the heap).
  */
 #define PM_MMAP_THRESHOLD (16 * 1024)
+#define PM_TICK 0.25
 
 static volatile sig_atomic_t pm_stop_requested;
 static volatile sig_atomic_t pm_reopen_requested;
@@ -51,14 +52,14 @@ static void pm_request_stop(void)
     gwthread_wakeup(MAIN_THREAD_ID);
 }
 
+/* Only sets a flag: gwthread_wakeup() takes a mutex, which a signal
+ * handler must not.  main() looks at the flags every PM_TICK seconds. */
 static void pm_signal(int sig)
 {
-    if (sig == SIGHUP) {
+    if (sig == SIGHUP)
         pm_reopen_requested = 1;
-    } else {
+    else
         pm_stop_requested = 1;
-    }
-    gwthread_wakeup(MAIN_THREAD_ID);
 }
 
 static void pm_signals(void)
@@ -182,14 +183,17 @@ int main(int argc, char **argv)
             log_reopen();
             info(0, "log files reopened");
         }
-        gwthread_sleep(5.0);
+        gwthread_sleep(PM_TICK);
     }
     info(0, "pushmailbox stopping");
     program_status = shutting_down;
     status = 0;
 
 out:
+    /* reverse order: the core's threads kick the link, the link calls
+     * into the core; stop the core's threads, then the link, then free */
     admin_http_stop(&admin);
+    push_core_stop(core);
     bb_link_destroy(&link);
     push_core_destroy(&core);
     store_close(&store);

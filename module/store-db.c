@@ -110,8 +110,10 @@ List *store_binds(int n, ...)
 /*
  * Group commit: while a thread has a batch open (store_batch_begin), every
  * store call it makes runs on the batch's connection inside the batch's
- * transaction; inner transactions become part of it.  Thread-local, so
- * other threads are not affected.
+ * transaction; inner transactions become part of it.  Thread-local by
+ * design (the one exception to "no globals"): a batch belongs to the
+ * thread that opened it, and store calls deep inside other modules join
+ * it without every signature growing a transaction argument.
  */
 static __thread Store *batch_store;
 static __thread DBPoolConn *batch_conn;
@@ -126,8 +128,15 @@ DBPoolConn *store_conn(Store *s, const char *op)
 {
     DBPoolConn *c = store_batch_conn(s);
 
-    if (c != NULL)
+    if (c != NULL) {
+        /* after an error the engine may have aborted the transaction:
+         * run nothing more on it, the batch rolls back at its end */
+        if (batch_failed) {
+            error(0, "store: %s: skipped, the batch already failed", op);
+            return NULL;
+        }
         return c;
+    }
     c = dbpool_conn_consume(s->pool);
     if (c == NULL)
         error(0, "store: %s: no database connection available", op);
@@ -146,8 +155,11 @@ long store_run(Store *s, DBPoolConn *c, const char *op, Octstr *sql,
     long r;
 
     r = dbpool_conn_update(c, sql, binds);
-    if (r < 0)
+    if (r < 0) {
         error(0, "store: %s: database update failed", op);
+        if (c == batch_conn)
+            batch_failed = 1;
+    }
     octstr_destroy(sql);
     gwlist_destroy(binds, octstr_destroy_item);
     return r < 0 ? -1 : r;
@@ -194,6 +206,8 @@ List *store_rows(Store *s, DBPoolConn *c, const char *op, Octstr *sql,
 
     if (dbpool_conn_select(c, sql, binds, &res) != 0 || res == NULL) {
         error(0, "store: %s: database query failed", op);
+        if (c == batch_conn)
+            batch_failed = 1;
         store_rows_destroy(res);
         res = NULL;
     }
@@ -281,7 +295,14 @@ DBPoolConn *store_tx_begin(Store *s, const char *op)
 {
     DBPoolConn *c = store_batch_conn(s);
 
-    return c != NULL ? c : store_tx_open(s, op);
+    if (c != NULL) {
+        if (batch_failed) {
+            error(0, "store: %s: skipped, the batch already failed", op);
+            return NULL;
+        }
+        return c;
+    }
+    return store_tx_open(s, op);
 }
 
 int store_tx_end(Store *s, DBPoolConn *c, int ok, const char *op)

@@ -270,3 +270,24 @@ def test_secrets_never_logged(t):
         if os.path.exists(pm.db_file + suffix):
             with open(pm.db_file + suffix, "rb") as fh:
                 assert secret.encode() not in fh.read(), suffix
+
+
+def test_unusable_mo_sender_is_dropped_not_retried(t):
+    """An MO the store cannot take (a 70-character sender) is acked and
+    dropped: no reconnect loop, no re-sent MTs, the next MO is answered."""
+    env = Env(t, t.mod)
+    pm = env.pushmail()
+    user, pw = env.user()
+    phone = env.msisdn()
+    env.bind(pm, phone, user, pw)
+    env.bb.send_mo("1" * 70, "1234", "LIST")
+    start = env.mark()
+    env.mo(phone, "HELP")
+    env.expect(phone, "GET", start=start)
+    time.sleep(2)
+    x = ET.fromstring(_get(pm, "/status.xml")[1])
+    assert x.findtext("bearerbox/connects") == "1", \
+        "the link was dropped: %s" % ET.tostring(x)[:300]
+    log = open(pm.log_path, errors="replace").read()
+    assert "MO with an unusable sender number dropped" in log
+    assert len(env.to(phone)) == 1, env.to(phone)

@@ -156,6 +156,18 @@ static void test_errors(void)
                  "db-id = pmdb\nsecret-key-file = /tmp/k\n"
                  "trim-quotes = maybe\n", "trim-quotes", "maybe");
     expect_error("no pushmail group", BASE, "group = pushmail", NULL);
+    expect_error("global-sender too long",
+                 BASE "group = pushmail\nsmsbox-id = pm\n"
+                 "global-sender = 123456789012345678901\ndb-id = pmdb\n"
+                 "secret-key-file = /tmp/k\n", "global-sender", "20");
+    expect_error("lock-timeout out of range",
+                 "group = core\nsmsbox-port = 13001\n\n"
+                 "group = smsbox\nbearerbox-host = 127.0.0.1\n\n"
+                 "group = sqlite3-connection\nid = pmdb\ndatabase = /x\n"
+                 "lock-timeout = 0\n\n"
+                 "group = pushmail\nsmsbox-id = pm\nglobal-sender = 1\n"
+                 "db-id = pmdb\nsecret-key-file = /tmp/k\n",
+                 "lock-timeout", "1 to 600");
 }
 
 static void test_unknown_variable(void)
