@@ -9,10 +9,12 @@
  * due MTs from the store's outbound queue, sends them with `dlr_url` set
  * to the queue id, and marks them by bearerbox's acks.  MOs go to the
  * caller's handler; DLRs are stored; both are acked to bearerbox only
- * after they are durably stored.  What arrives in one go is stored in one
- * store batch (group commit): one disk sync for a burst, not one each.  When bearerbox goes away the thread
- * reconnects with jittered backoff and re-sends every MT that was not
- * acked (at-least-once towards bearerbox).
+ * after they are durably stored.  What arrives in one go is stored in
+ * one store batch (group commit): one disk sync for a burst, not one
+ * each.  An MT that bearerbox defers 10 times is marked failed.  When
+ * bearerbox goes away the thread reconnects with jittered backoff and
+ * re-sends every MT that was not acked (at-least-once towards
+ * bearerbox).
  *
  * Logs: info on connect/disconnect, warning on odd messages, error on
  * store failures; debug under "box.link".

@@ -65,12 +65,12 @@ typedef struct {
     Octstr *national_prefix;    /* default "0" */
     long page_segments;         /* SMS segments per GET/MORE page, def. 3 */
     long list_count;            /* mails in LIST, default 5 */
-    long coalesce_window;       /* seconds a burst shares one prompt, def. 5 */
+    long coalesce_window;       /* s a burst shares one prompt, def. 5 */
     long not_subscribed_interval; /* seconds between replies, def. 86400 */
     long auth_notice_interval;  /* seconds between auth-failure SMS, 86400 */
     long sms_budget;            /* MT per number per hour, default 60 */
     long reload_interval;       /* seconds between binding checks, def. 2 */
-    int trim_quotes;            /* trim quoted history and signature, def. 1 */
+    int trim_quotes;            /* trim quoted history, signature; def. 1 */
 
     /* operations */
     Octstr *log_file;           /* NULL = stderr only */

@@ -12,7 +12,15 @@
  * A mail event is stored (store_mail_add dedupes on UIDVALIDITY+UID or
  * UIDL) before anything is sent, and the prompt MT is queued in the same
  * transaction that marks its mails prompted: no lost and no duplicate
- * prompts across restarts.
+ * prompts across restarts.  A mail the store refuses is kept and tried
+ * again every PUSH_RETRY_SECS.
+ *
+ * Exports: see push-core.h; push_send_text(), push_count() for push-mo.c.
+ * Limits: the per-number hourly SMS budget (sms-budget); prompts are one
+ * segment.  Finished SMS records are purged after 7 days, answered MOs
+ * after 2.
+ * Logs: info per prompt and per new mail, error for refused logins and
+ * store failures, debug under "box.core".
  */
 #include <string.h>
 #include <time.h>

@@ -11,6 +11,13 @@
  * `n` in GET/REPLY is always looked up in the sender's own binding.
  * Numbers without a binding get at most one "not subscribed" reply per
  * not-subscribed-interval: the service must not become an SMS amplifier.
+ *
+ * Exports: push_core_mo(), push_core_mo_batch_done() (push-core.h);
+ * push_mo_thread(), push_mo_dispatch() (push-core-private.h).
+ * Limits: senders of 1-64 [+0-9A-Za-z] (others are acked and dropped),
+ * MO text cut to PUSH_MO_TEXT_MAX bytes, PUSH_MO_GROUP MOs per batch.
+ * Logs: info per command (its type and number, never the text), warning
+ * for dropped or unusable MOs, error when an answer cannot be stored.
  */
 #include <string.h>
 #include <time.h>

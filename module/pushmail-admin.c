@@ -740,8 +740,9 @@ static int run(Admin *a, int argc, char **argv)
 
 static int known_command(const char *c)
 {
-    static const char *const cmds[] = { "bind", "import", "unbind", "list", "show",
-                                        "pause", "resume", "set", NULL };
+    static const char *const cmds[] = { "bind", "import", "unbind", "list",
+                                        "show", "pause", "resume", "set",
+                                        NULL };
     int i;
 
     for (i = 0; cmds[i] != NULL; i++)
