@@ -46,7 +46,7 @@ DOVECOT_DELAY = 0.5
 
 
 def raise_limits(n):
-    want = max(4096, n * 4 + 1024)
+    want = max(4096, n * 6 + 1024)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < want:
         want = hard
@@ -70,8 +70,11 @@ service imap {{
 }}
 service imap-login {{
   service_count = 0
-  process_min_avail = 2
+  process_min_avail = 4
   client_limit = {c}
+  # each login process proxies the TLS of its clients: thousands of TLS
+  # sessions exceed the default 256 MB
+  vsz_limit = 4G
 }}
 service anvil {{
   client_limit = {c}
