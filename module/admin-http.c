@@ -12,6 +12,7 @@
 
 #include "admin-http.h"
 #include "mail-watch.h"
+#include "pm-log.h"
 
 struct AdminHttp {
     const PmConfig *cfg;
@@ -52,18 +53,8 @@ static void admin_count_states(List *st, AdminStates *n)
 /* Peer error text is not ours: keep it printable and short. */
 static Octstr *admin_printable(const Octstr *s, int xml)
 {
-    Octstr *r;
-    long i;
+    Octstr *r = pm_log_safe(s, 200);
 
-    if (s == NULL)
-        return octstr_create("");
-    r = octstr_copy(s, 0, 200);
-    for (i = 0; i < octstr_len(r); i++) {
-        int ch = octstr_get_char(r, i);
-
-        if (ch < 32 || ch == 127)
-            octstr_set_char(r, i, '?');
-    }
     if (xml)
         octstr_convert_to_html_entities(r);
     return r;

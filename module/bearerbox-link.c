@@ -25,6 +25,7 @@
 #include "gw/shared.h"
 #include "gw/sms.h"
 #include "bearerbox-link.h"
+#include "pm-log.h"
 
 #define BB_WINDOW 64
 #define BB_BATCH 100              /* messages per group commit */
@@ -272,9 +273,13 @@ static int bb_handle_dlr(BbLink *l, Msg *msg)
                      msg->sms.time > 0 ? msg->sms.time : time(NULL));
     if (r < 0)
         return -1;
-    if (r == 0)
+    if (r == 0) {
+        Octstr *safe = pm_log_safe(id, 64);
+
         warning(0, "bearerbox link: DLR for unknown MT '%s'; ignored",
-                octstr_get_cstr(id));
+                octstr_get_cstr(safe));
+        octstr_destroy(safe);
+    }
     else
         debug("box.link", 0, "DLR %ld for MT %s", msg->sms.dlr_mask,
               octstr_get_cstr(id));

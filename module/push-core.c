@@ -33,6 +33,7 @@
 #include "sms-text.h"
 #include "mailurl.h"
 #include "pm-secret.h"
+#include "pm-log.h"
 
 #define PUSH_MT_KEEP (7 * 86400L)   /* finished SMS records kept */
 #define PUSH_MO_KEEP (2 * 86400L)   /* answered MO ids kept */
@@ -253,11 +254,13 @@ static int push_event_new(PushCore *c, MailEvent *ev)
 static void push_event_auth(PushCore *c, MailEvent *ev)
 {
     StoreBinding *b;
-    Octstr *text;
+    Octstr *text, *safe;
 
+    safe = pm_log_safe(ev->error ? ev->error
+                                 : octstr_imm("no reason given"), 300);
     error(0, "mailbox of %s refused our login: %s",
-          octstr_get_cstr(ev->key),
-          ev->error ? octstr_get_cstr(ev->error) : "no reason given");
+          octstr_get_cstr(ev->key), octstr_get_cstr(safe));
+    octstr_destroy(safe);
     store_watch_set_status(c->store, ev->key, "failing", ev->error, NULL);
     if (store_notice_allow(c->store, ev->key, "auth",
                            c->cfg->auth_notice_interval, time(NULL)) != 1)

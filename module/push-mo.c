@@ -32,6 +32,7 @@
 #include "mail-fetch.h"
 #include "msisdn.h"
 #include "pm-secret.h"
+#include "pm-log.h"
 
 #define PUSH_MORE_HINT " [MORE]"
 #define PUSH_REASON_MAX 60
@@ -55,16 +56,8 @@ static void push_reply(PushCore *c, const Octstr *msisdn, const char *fmt,
 /* A peer's error text, made short and printable for an SMS. */
 static Octstr *push_short_reason(const Octstr *err)
 {
-    Octstr *r;
-    long i;
-
-    if (err == NULL)
-        return octstr_create("unknown error");
-    r = octstr_copy(err, 0, PUSH_REASON_MAX);
-    for (i = 0; i < octstr_len(r); i++)
-        if (octstr_get_char(r, i) < 32)
-            octstr_set_char(r, i, ' ');
-    return r;
+    return pm_log_safe(err ? err : octstr_imm("unknown error"),
+                       PUSH_REASON_MAX);
 }
 
 /*
@@ -100,10 +93,9 @@ static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
         return NULL;
     }
     if (r < 0) {
-        warning(0, "GET %ld for %s: fetch failed: %s", m->n,
-                octstr_get_cstr(b->msisdn),
-                err ? octstr_get_cstr(err) : "unknown error");
         *why_r = push_short_reason(err);
+        warning(0, "GET %ld for %s: fetch failed: %s", m->n,
+                octstr_get_cstr(b->msisdn), octstr_get_cstr(*why_r));
         octstr_destroy(err);
         return NULL;
     }
@@ -112,9 +104,11 @@ static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
     cm = convert_mail_parse(raw, c->cfg->trim_quotes, &err);
     octstr_destroy(raw);
     if (cm == NULL) {
+        Octstr *safe = push_short_reason(err);
+
         warning(0, "GET %ld for %s: mail cannot be read: %s", m->n,
-                octstr_get_cstr(b->msisdn),
-                err ? octstr_get_cstr(err) : "unknown error");
+                octstr_get_cstr(b->msisdn), octstr_get_cstr(safe));
+        octstr_destroy(safe);
         *why_r = octstr_create("the mail cannot be read");
         octstr_destroy(err);
         return NULL;
