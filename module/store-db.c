@@ -119,24 +119,31 @@ static __thread Store *batch_store;
 static __thread DBPoolConn *batch_conn;
 static __thread int batch_failed;
 
-static DBPoolConn *store_batch_conn(Store *s)
+/*
+ * This thread's batch connection for s.  *in_r = 0 when no batch is open
+ * (NULL returned).  Inside a batch that already failed: NULL, logged
+ * (the engine may have aborted the transaction: run nothing more on it,
+ * the batch rolls back at its end).
+ */
+static DBPoolConn *store_batch_use(Store *s, const char *op, int *in_r)
 {
-    return (batch_store == s) ? batch_conn : NULL;
+    *in_r = batch_store == s && batch_conn != NULL;
+    if (!*in_r)
+        return NULL;
+    if (batch_failed) {
+        error(0, "store: %s: skipped, the batch already failed", op);
+        return NULL;
+    }
+    return batch_conn;
 }
 
 DBPoolConn *store_conn(Store *s, const char *op)
 {
-    DBPoolConn *c = store_batch_conn(s);
+    int in_batch;
+    DBPoolConn *c = store_batch_use(s, op, &in_batch);
 
-    if (c != NULL) {
-        /* after an error the engine may have aborted the transaction:
-         * run nothing more on it, the batch rolls back at its end */
-        if (batch_failed) {
-            error(0, "store: %s: skipped, the batch already failed", op);
-            return NULL;
-        }
+    if (in_batch)
         return c;
-    }
     c = dbpool_conn_consume(s->pool);
     if (c == NULL)
         error(0, "store: %s: no database connection available", op);
@@ -293,16 +300,10 @@ static DBPoolConn *store_tx_open(Store *s, const char *op)
 
 DBPoolConn *store_tx_begin(Store *s, const char *op)
 {
-    DBPoolConn *c = store_batch_conn(s);
+    int in_batch;
+    DBPoolConn *c = store_batch_use(s, op, &in_batch);
 
-    if (c != NULL) {
-        if (batch_failed) {
-            error(0, "store: %s: skipped, the batch already failed", op);
-            return NULL;
-        }
-        return c;
-    }
-    return store_tx_open(s, op);
+    return in_batch ? c : store_tx_open(s, op);
 }
 
 int store_tx_end(Store *s, DBPoolConn *c, int ok, const char *op)
