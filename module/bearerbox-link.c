@@ -68,6 +68,13 @@ static void bb_set_state(BbLink *l, const char *state)
     mutex_unlock(l->lock);
 }
 
+static void bb_note_in_flight(BbLink *l)
+{
+    mutex_lock(l->lock);
+    l->counters.in_flight = dict_key_count(l->in_flight);
+    mutex_unlock(l->lock);
+}
+
 static Octstr *bb_uuid_str(const uuid_t id)
 {
     char buf[UUID_STR_LEN + 1];
@@ -164,9 +171,7 @@ static int bb_pump(BbLink *l, Connection *conn)
     }
     gwlist_destroy(msgs, NULL);
     gwlist_destroy(due, store_mt_destroy_item);
-    mutex_lock(l->lock);
-    l->counters.in_flight = dict_key_count(l->in_flight);
-    mutex_unlock(l->lock);
+    bb_note_in_flight(l);
     return ok ? 0 : -1;
 }
 
@@ -253,9 +258,7 @@ static int bb_handle_ack(BbLink *l, Msg *msg)
     l->kicked = 1;              /* the window has room again */
     gwlist_append(l->acked, bb_ack_record(id, state, next));
     octstr_destroy(id);
-    mutex_lock(l->lock);
-    l->counters.in_flight = dict_key_count(l->in_flight);
-    mutex_unlock(l->lock);
+    bb_note_in_flight(l);
     return r;
 }
 

@@ -332,6 +332,24 @@ static int push_mo_answer(PushCore *c, const StoreMo *mo)
  * answered on their own.  If a batch fails, its MOs are answered again
  * one by one (the batch left nothing behind).
  */
+/* Commit the open batch of quick answers, if any; a batch that rolls
+ * back is answered again one by one (it left nothing behind). */
+static void push_mo_batch_close(PushCore *c, List *in_batch, int failed)
+{
+    StoreMo *mo;
+
+    if (gwlist_len(in_batch) == 0)
+        return;
+    if (store_batch_end(c->store, !failed) < 0) {
+        warning(0, "a batch of %ld MO answers was rolled back; answering "
+                "them one by one", gwlist_len(in_batch));
+        while ((mo = gwlist_extract_first(in_batch)) != NULL)
+            push_mo_answer(c, mo);
+    }
+    gwlist_delete(in_batch, 0, gwlist_len(in_batch));
+    bb_link_kick(c->link);      /* the answers are visible now */
+}
+
 static void push_mo_group(PushCore *c, List *group)
 {
     List *in_batch = gwlist_create();
@@ -342,6 +360,8 @@ static void push_mo_group(PushCore *c, List *group)
     for (i = 0; i < gwlist_len(group); i++) {
         mo = gwlist_get(group, i);
         if (push_mo_is_slow(mo)) {
+            push_mo_batch_close(c, in_batch, failed);
+            failed = 0;
             push_mo_answer(c, mo);
             continue;
         }
@@ -351,19 +371,8 @@ static void push_mo_group(PushCore *c, List *group)
         }
         gwlist_append(in_batch, mo);
         failed |= push_mo_answer(c, mo) < 0;
-        if (i + 1 == gwlist_len(group)
-            || push_mo_is_slow(gwlist_get(group, i + 1))) {
-            if (store_batch_end(c->store, !failed) < 0) {
-                warning(0, "a batch of %ld MO answers was rolled back; "
-                        "answering them one by one", gwlist_len(in_batch));
-                while ((mo = gwlist_extract_first(in_batch)) != NULL)
-                    push_mo_answer(c, mo);
-            }
-            gwlist_delete(in_batch, 0, gwlist_len(in_batch));
-            failed = 0;
-            bb_link_kick(c->link);  /* the answers are visible now */
-        }
     }
+    push_mo_batch_close(c, in_batch, failed);
     gwlist_destroy(in_batch, NULL);
 }
 
