@@ -22,14 +22,20 @@
 #include <string.h>
 
 #include "pm-cfg.h"
+#include "pm-secret.h"
 
 #define PM_GROUP_NAME "pushmail"
+#define PM_MMSC_GROUP "pushmail-mmsc"
+#define PM_SEALED_PREFIX "enc:"
 #define PM_MAX_VALUE 1024
 
 /* Kannel calls these for groups it does not know; -1 = not ours. */
 static int pm_cfg_is_allowed(Octstr *group, Octstr *variable)
 {
-    if (octstr_str_compare(group, PM_GROUP_NAME) != 0)
+    int ours = octstr_str_compare(group, PM_GROUP_NAME) == 0;
+    int mmsc = octstr_str_compare(group, PM_MMSC_GROUP) == 0;
+
+    if (!ours && !mmsc)
         return -1;
     if (octstr_str_compare(variable, "group") == 0)
         return 1;
@@ -37,7 +43,11 @@ static int pm_cfg_is_allowed(Octstr *group, Octstr *variable)
     if (octstr_str_compare(variable, #name) == 0) return 1;
 #define PM_LONG(name, field, def, min, max) PM_STR(name, field, def)
 #define PM_BOOL(name, field, def) PM_STR(name, field, def)
+    if (ours) {
 #include "pm-cfg.def"
+    } else {
+#include "pm-mmsc.def"
+    }
 #undef PM_STR
 #undef PM_LONG
 #undef PM_BOOL
@@ -65,8 +75,9 @@ static Octstr *pm_cfg_error(const PmConfig *c, const char *group,
     return msg;
 }
 
-static int pm_cfg_get_str(CfgGroup *grp, const char *name, const char *def,
-                          Octstr **out, const PmConfig *c, Octstr **err_r)
+static int pm_cfg_get_str(CfgGroup *grp, const char *gname, const char *name,
+                          const char *def, Octstr **out, const PmConfig *c,
+                          Octstr **err_r)
 {
     Octstr *v = cfg_get(grp, octstr_imm(name));
 
@@ -76,7 +87,7 @@ static int pm_cfg_get_str(CfgGroup *grp, const char *name, const char *def,
     }
     octstr_strip_blanks(v);
     if (octstr_len(v) > PM_MAX_VALUE) {
-        *err_r = pm_cfg_error(c, PM_GROUP_NAME, name,
+        *err_r = pm_cfg_error(c, gname, name,
                               "value longer than %d bytes", PM_MAX_VALUE);
         octstr_destroy(v);
         return -1;
@@ -85,9 +96,9 @@ static int pm_cfg_get_str(CfgGroup *grp, const char *name, const char *def,
     return 0;
 }
 
-static int pm_cfg_get_long(CfgGroup *grp, const char *name, long def,
-                           long min, long max, long *out,
-                           const PmConfig *c, Octstr **err_r)
+static int pm_cfg_get_long(CfgGroup *grp, const char *gname,
+                           const char *name, long def, long min, long max,
+                           long *out, const PmConfig *c, Octstr **err_r)
 {
     Octstr *v = cfg_get(grp, octstr_imm(name));
     long n;
@@ -102,7 +113,7 @@ static int pm_cfg_get_long(CfgGroup *grp, const char *name, long def,
     n = strtol(octstr_get_cstr(v), &end, 10);
     if (octstr_len(v) == 0 || *end != '\0' || errno != 0
         || n < min || n > max) {
-        *err_r = pm_cfg_error(c, PM_GROUP_NAME, name,
+        *err_r = pm_cfg_error(c, gname, name,
                               "'%S' is not a number from %ld to %ld",
                               v, min, max);
         octstr_destroy(v);
@@ -113,8 +124,9 @@ static int pm_cfg_get_long(CfgGroup *grp, const char *name, long def,
     return 0;
 }
 
-static int pm_cfg_get_bool(CfgGroup *grp, const char *name, int def,
-                           int *out, const PmConfig *c, Octstr **err_r)
+static int pm_cfg_get_bool(CfgGroup *grp, const char *gname,
+                           const char *name, int def, int *out,
+                           const PmConfig *c, Octstr **err_r)
 {
     static const char *yes[] = { "yes", "true", "on", "1", NULL };
     static const char *no[] = { "no", "false", "off", "0", NULL };
@@ -136,7 +148,7 @@ static int pm_cfg_get_bool(CfgGroup *grp, const char *name, int def,
         }
     }
     if (!found) {
-        *err_r = pm_cfg_error(c, PM_GROUP_NAME, name,
+        *err_r = pm_cfg_error(c, gname, name,
                               "'%S' is not yes or no", v);
         octstr_destroy(v);
         return -1;
@@ -148,14 +160,16 @@ static int pm_cfg_get_bool(CfgGroup *grp, const char *name, int def,
 static int pm_cfg_load_group(PmConfig *c, CfgGroup *grp, Octstr **err_r)
 {
 #define PM_STR(name, field, def) \
-    if (pm_cfg_get_str(grp, #name, def, &c->field, c, err_r) < 0) \
+    if (pm_cfg_get_str(grp, PM_GROUP_NAME, #name, def, &c->field, c, \
+                       err_r) < 0) \
         return -1;
 #define PM_LONG(name, field, def, min, max) \
-    if (pm_cfg_get_long(grp, #name, def, min, max, &c->field, c, \
-                        err_r) < 0) \
+    if (pm_cfg_get_long(grp, PM_GROUP_NAME, #name, def, min, max, \
+                        &c->field, c, err_r) < 0) \
         return -1;
 #define PM_BOOL(name, field, def) \
-    if (pm_cfg_get_bool(grp, #name, def, &c->field, c, err_r) < 0) \
+    if (pm_cfg_get_bool(grp, PM_GROUP_NAME, #name, def, &c->field, c, \
+                        err_r) < 0) \
         return -1;
 #include "pm-cfg.def"
 #undef PM_STR
@@ -319,6 +333,314 @@ static int pm_cfg_check(PmConfig *c, Cfg *cfg, Octstr **err_r)
     return pm_cfg_load_db(c, cfg, err_r);
 }
 
+static void pm_cfg_mmsc_destroy(void *p)
+{
+    PmMmscConf *m = p;
+
+    if (m == NULL)
+        return;
+#define PM_STR(name, field, def) octstr_destroy(m->field);
+#define PM_LONG(name, field, def, min, max)
+#define PM_BOOL(name, field, def)
+#include "pm-mmsc.def"
+#undef PM_STR
+#undef PM_LONG
+#undef PM_BOOL
+    gw_free(m);
+}
+
+/* 1 if `list` is empty or ";"-separated "+digits" prefixes. */
+static int pm_cfg_prefixes_ok(const Octstr *list)
+{
+    List *items = octstr_split(list, octstr_imm(";"));
+    Octstr *p;
+    int ok = gwlist_len(items) > 0;
+
+    while ((p = gwlist_extract_first(items)) != NULL) {
+        octstr_strip_blanks(p);
+        if (octstr_len(p) < 2 || octstr_get_char(p, 0) != '+'
+            || octstr_len(p) > 16
+            || !octstr_check_range(p, 1, octstr_len(p) - 1, gw_isdigit))
+            ok = 0;
+        octstr_destroy(p);
+    }
+    gwlist_destroy(items, NULL);
+    return ok;
+}
+
+static int pm_cfg_url_ok(const Octstr *url)
+{
+    return url != NULL && (octstr_search(url, octstr_imm("http://"), 0) == 0
+                           || octstr_search(url, octstr_imm("https://"),
+                                            0) == 0)
+           && octstr_search_char(url, ' ', 0) < 0;
+}
+
+/* The checks of one pushmail-mmsc group (all but id uniqueness). */
+static int pm_cfg_check_mmsc(const PmConfig *c, PmMmscConf *m,
+                             Octstr **err_r)
+{
+    const char *g = PM_MMSC_GROUP;
+    int given_size = m->max_message_size != 307200;
+
+    if (m->id == NULL || octstr_len(m->id) == 0 || octstr_len(m->id) > 64
+        || octstr_search_char(m->id, ' ', 0) >= 0) {
+        *err_r = pm_cfg_error(c, g, "id", "missing or not a word of at "
+                              "most 64 characters");
+        return -1;
+    }
+    if (octstr_str_compare(m->type, "mm7") != 0
+        && octstr_str_compare(m->type, "mmsbox") != 0) {
+        *err_r = pm_cfg_error(c, g, "type", "'%S' is not mm7 or mmsbox "
+                              "(group id '%S')", m->type, m->id);
+        return -1;
+    }
+    if (!pm_cfg_url_ok(m->mmsc_url)) {
+        *err_r = pm_cfg_error(c, g, "mmsc-url", "missing or not an http:// "
+                              "or https:// URL (group id '%S')", m->id);
+        return -1;
+    }
+    if (octstr_str_compare(m->type, "mm7") == 0
+        && (m->sender_address == NULL || octstr_len(m->sender_address) == 0)) {
+        *err_r = pm_cfg_error(c, g, "sender-address", "missing: the short "
+                              "code the MMSC knows as ours, so that delivery "
+                              "reports come back (group id '%S')", m->id);
+        return -1;
+    }
+    if (m->incoming_port != 0
+        && (m->incoming_username == NULL || m->incoming_password == NULL
+            || octstr_len(m->incoming_username) == 0
+            || octstr_len(m->incoming_password) == 0)) {
+        *err_r = pm_cfg_error(c, g, m->incoming_username == NULL ?
+                              "incoming-username" : "incoming-password",
+                              "missing: required when incoming-port is set "
+                              "(group id '%S')", m->id);
+        return -1;
+    }
+    if (m->allowed_prefix != NULL && !pm_cfg_prefixes_ok(m->allowed_prefix)) {
+        *err_r = pm_cfg_error(c, g, "allowed-prefix", "'%S' is not a list of "
+                              "+digits prefixes separated by ';'",
+                              m->allowed_prefix);
+        return -1;
+    }
+    if (m->dlr_url != NULL && !pm_cfg_url_ok(m->dlr_url)) {
+        *err_r = pm_cfg_error(c, g, "dlr-url", "'%S' is not an http:// or "
+                              "https:// URL", m->dlr_url);
+        return -1;
+    }
+    if (m->content_class != NULL) {
+        /* OMA MMS 1.2 content classes (INTEGRATION.md) */
+        if (octstr_str_compare(m->content_class, "image-basic") == 0
+            || octstr_str_compare(m->content_class, "text") == 0) {
+            if (!given_size)
+                m->max_message_size = 30 * 1024;
+            if (m->max_width == 640 && m->max_height == 480) {
+                m->max_width = 160;
+                m->max_height = 120;
+            }
+        } else if (octstr_str_compare(m->content_class, "image-rich") == 0) {
+            if (!given_size)
+                m->max_message_size = 100 * 1024;
+        } else {
+            *err_r = pm_cfg_error(c, g, "content-class", "'%S' is not text, "
+                                  "image-basic or image-rich",
+                                  m->content_class);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int pm_cfg_load_mmscs(PmConfig *c, Cfg *cfg, Octstr **err_r)
+{
+    List *groups = cfg_get_multi_group(cfg, octstr_imm(PM_MMSC_GROUP));
+    long i, j;
+    int ok = 1;
+
+    c->mmscs = gwlist_create();
+    for (i = 0; ok && groups != NULL && i < gwlist_len(groups); i++) {
+        CfgGroup *grp = gwlist_get(groups, i);
+        PmMmscConf *m = gw_malloc(sizeof(*m));
+
+        memset(m, 0, sizeof(*m));
+        gwlist_append(c->mmscs, m);
+#define PM_STR(name, field, def) \
+        if (ok && pm_cfg_get_str(grp, PM_MMSC_GROUP, #name, def, &m->field, \
+                                 c, err_r) < 0) \
+            ok = 0;
+#define PM_LONG(name, field, def, min, max) \
+        if (ok && pm_cfg_get_long(grp, PM_MMSC_GROUP, #name, def, min, max, \
+                                  &m->field, c, err_r) < 0) \
+            ok = 0;
+#define PM_BOOL(name, field, def)
+#include "pm-mmsc.def"
+#undef PM_STR
+#undef PM_LONG
+#undef PM_BOOL
+        if (ok && pm_cfg_check_mmsc(c, m, err_r) < 0)
+            ok = 0;
+        for (j = 0; ok && j < gwlist_len(c->mmscs) - 1; j++) {
+            PmMmscConf *o = gwlist_get(c->mmscs, j);
+
+            if (octstr_compare(o->id, m->id) == 0) {
+                *err_r = pm_cfg_error(c, PM_MMSC_GROUP, "id", "'%S' is used "
+                                      "by two groups", m->id);
+                ok = 0;
+            } else if (m->incoming_port != 0
+                       && o->incoming_port == m->incoming_port) {
+                *err_r = pm_cfg_error(c, PM_MMSC_GROUP, "incoming-port",
+                                      "%ld is used by two groups",
+                                      m->incoming_port);
+                ok = 0;
+            }
+        }
+    }
+    gwlist_destroy(groups, NULL);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Unseal one value written as "enc:v1:..." (pushmail-admin seal): the
+ * configuration file then holds no password in clear.  *key_r is loaded
+ * on first need.  0 ok (value replaced), -1 error.
+ */
+static int pm_cfg_unseal(PmConfig *c, const char *group, const char *var,
+                         Octstr **value, PmSecretKey **key_r, Octstr **err_r)
+{
+    Octstr *sealed, *plain, *why = NULL;
+
+    if (*value == NULL
+        || octstr_search(*value, octstr_imm(PM_SEALED_PREFIX), 0) != 0)
+        return 0;
+    if (*key_r == NULL) {
+        if (c->secret_key_file == NULL) {
+            *err_r = pm_cfg_error(c, group, var, "a sealed value needs "
+                                  "secret-key-file");
+            return -1;
+        }
+        *key_r = pm_secret_key_load(c->secret_key_file, &why);
+        if (*key_r == NULL) {
+            *err_r = pm_cfg_error(c, group, var, "cannot unseal: %S", why);
+            octstr_destroy(why);
+            return -1;
+        }
+    }
+    sealed = octstr_copy(*value, strlen(PM_SEALED_PREFIX), octstr_len(*value));
+    plain = pm_secret_decrypt(*key_r, sealed, NULL);
+    octstr_destroy(sealed);
+    if (plain == NULL) {
+        /* never echo the value */
+        *err_r = pm_cfg_error(c, group, var, "the sealed value does not "
+                              "open with secret-key-file (sealed with "
+                              "another key, or damaged)");
+        return -1;
+    }
+    pm_secret_wipe(*value);
+    *value = plain;
+    return 0;
+}
+
+static int pm_cfg_unseal_all(PmConfig *c, Octstr **err_r)
+{
+    PmSecretKey *key = NULL;
+    long i;
+    int ok;
+
+    ok = pm_cfg_unseal(c, PM_GROUP_NAME, "admin-password",
+                       &c->admin_password, &key, err_r) == 0
+         && pm_cfg_unseal(c, PM_GROUP_NAME, "ppg-password",
+                          &c->ppg_password, &key, err_r) == 0;
+    for (i = 0; ok && i < gwlist_len(c->mmscs); i++) {
+        PmMmscConf *m = gwlist_get(c->mmscs, i);
+
+        ok = pm_cfg_unseal(c, PM_MMSC_GROUP, "password", &m->password,
+                           &key, err_r) == 0
+             && pm_cfg_unseal(c, PM_MMSC_GROUP, "incoming-password",
+                              &m->incoming_password, &key, err_r) == 0;
+    }
+    pm_secret_key_destroy(key);
+    return ok ? 0 : -1;
+}
+
+static int pm_cfg_check_web(PmConfig *c, Octstr **err_r)
+{
+    if (octstr_str_compare(c->wap_push_via, "sms") != 0
+        && octstr_str_compare(c->wap_push_via, "ppg") != 0) {
+        *err_r = pm_cfg_error(c, PM_GROUP_NAME, "wap-push-via",
+                              "'%S' is not sms or ppg", c->wap_push_via);
+        return -1;
+    }
+    if (octstr_str_compare(c->wap_push_via, "ppg") == 0
+        && !pm_cfg_url_ok(c->ppg_url)) {
+        *err_r = pm_cfg_error(c, PM_GROUP_NAME, "ppg-url", "missing or not "
+                              "an http:// or https:// URL (wap-push-via is "
+                              "ppg)");
+        return -1;
+    }
+    if (c->public_url != NULL) {
+        if (!pm_cfg_url_ok(c->public_url)) {
+            *err_r = pm_cfg_error(c, PM_GROUP_NAME, "public-url", "'%S' is "
+                                  "not an http:// or https:// URL",
+                                  c->public_url);
+            return -1;
+        }
+        while (octstr_len(c->public_url) > 0
+               && octstr_get_char(c->public_url,
+                                  octstr_len(c->public_url) - 1) == '/')
+            octstr_delete(c->public_url, octstr_len(c->public_url) - 1, 1);
+    } else if (c->http_port != 0) {
+        c->public_url = octstr_format("http://%S:%ld", c->http_interface,
+                                      c->http_port);
+    }
+    if (octstr_len(c->sent_folder) == 0 || octstr_len(c->sent_folder) > 200) {
+        *err_r = pm_cfg_error(c, PM_GROUP_NAME, "sent-folder", "empty or "
+                              "longer than 200 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+const PmMmscConf *pm_cfg_mmsc_for(const PmConfig *cfg, const Octstr *msisdn)
+{
+    long i;
+
+    for (i = 0; cfg->mmscs != NULL && i < gwlist_len(cfg->mmscs); i++) {
+        PmMmscConf *m = gwlist_get(cfg->mmscs, i);
+        List *prefixes;
+        Octstr *p;
+        int match = 0;
+
+        if (m->allowed_prefix == NULL)
+            return m;
+        prefixes = octstr_split(m->allowed_prefix, octstr_imm(";"));
+        while ((p = gwlist_extract_first(prefixes)) != NULL) {
+            octstr_strip_blanks(p);
+            if (msisdn != NULL && octstr_ncompare(msisdn, p,
+                                                  octstr_len(p)) == 0)
+                match = 1;
+            octstr_destroy(p);
+        }
+        gwlist_destroy(prefixes, NULL);
+        if (match)
+            return m;
+    }
+    return NULL;
+}
+
+const PmMmscConf *pm_cfg_mmsc_by_id(const PmConfig *cfg, const Octstr *id)
+{
+    long i;
+
+    for (i = 0; cfg->mmscs != NULL && id != NULL
+                && i < gwlist_len(cfg->mmscs); i++) {
+        PmMmscConf *m = gwlist_get(cfg->mmscs, i);
+
+        if (octstr_compare(m->id, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
 PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r)
 {
     PmConfig *c;
@@ -354,7 +676,10 @@ PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r)
         goto fail;
     }
     if (pm_cfg_load_group(c, grp, err_r) < 0
-        || pm_cfg_check(c, cfg, err_r) < 0)
+        || pm_cfg_check(c, cfg, err_r) < 0
+        || pm_cfg_check_web(c, err_r) < 0
+        || pm_cfg_load_mmscs(c, cfg, err_r) < 0
+        || pm_cfg_unseal_all(c, err_r) < 0)
         goto fail;
     cfg_destroy(cfg);
     return c;
@@ -383,5 +708,6 @@ void pm_cfg_destroy(PmConfig *c)
     octstr_destroy(c->db.username);
     octstr_destroy(c->db.password);
     octstr_destroy(c->db.database);
+    gwlist_destroy(c->mmscs, pm_cfg_mmsc_destroy);
     gw_free(c);
 }

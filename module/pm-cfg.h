@@ -1,7 +1,8 @@
 /*
  * pm-cfg.h - pushmail configuration: our groups in a kannel.conf-style file.
  *
- * Exports: PmConfig, PmDbConf, pm_cfg_load(), pm_cfg_destroy().
+ * Exports: PmConfig, PmDbConf, PmMmscConf, pm_cfg_load(),
+ * pm_cfg_mmsc_for(), pm_cfg_mmsc_by_id(), pm_cfg_destroy().
  *
  * pushmail.conf usually starts with `include = "/etc/kannel/kannel.conf"`
  * and adds `group = pushmail`.  Our groups and variables are declared in
@@ -34,6 +35,26 @@ typedef struct {
     Octstr *database;       /* mysql */
     long max_connections;   /* pool size, default 4 */
 } PmDbConf;
+
+/*
+ * One `group = pushmail-mmsc`: an MMSC we submit MMs to (type mm7: an MM7
+ * server such as Mbuni's MMSC; type mmsbox: Mbuni mmsbox's sendmms) and
+ * our MM7 endpoint for its reports and MOs.  Fields are the rows of
+ * pm-mmsc.def (Octstr* text, long numbers); README documents them.
+ * content-class image-basic / image-rich set max-message-size and
+ * max-width/height to the OMA MMS 1.2 values (30 KB 160x120, 100 KB
+ * 640x480) unless those are given.  Passwords may be written sealed
+ * ("enc:v1:...", see `pushmail-admin seal`).
+ */
+typedef struct {
+#define PM_STR(name, field, def) Octstr *field;
+#define PM_LONG(name, field, def, min, max) long field;
+#define PM_BOOL(name, field, def) int field;
+#include "pm-mmsc.def"
+#undef PM_STR
+#undef PM_LONG
+#undef PM_BOOL
+} PmMmscConf;
 
 typedef struct {
     Octstr *conf_file;          /* the file we read */
@@ -81,6 +102,30 @@ typedef struct {
     Octstr *admin_allow_ip;     /* default 127.0.0.1;::1 */
     Octstr *admin_deny_ip;      /* default: none */
     Octstr *pid_file;           /* optional */
+
+    /* web view and WAP push prompts */
+    long http_port;             /* 0 = no web view (text prompts only) */
+    Octstr *http_interface;     /* default 127.0.0.1 */
+    Octstr *http_allow_ip;      /* default 127.0.0.1;::1 */
+    Octstr *http_deny_ip;       /* default: none */
+    Octstr *public_url;         /* base URL phones reach; default
+                                 * http://<http-interface>:<http-port> */
+    long view_lifetime;         /* seconds a view link works, def. 7 days */
+    Octstr *wap_push_via;       /* "sms" (default) or "ppg" */
+    Octstr *ppg_url;            /* Kannel PPG push URL (wap-push-via ppg) */
+    Octstr *ppg_username;
+    Octstr *ppg_password;       /* never logged */
+
+    /* phones send mail */
+    int save_sent;              /* APPEND a copy to sent-folder, def. yes */
+    Octstr *sent_folder;        /* default "Sent" */
+    int send_confirm;           /* "Sent to ..." SMS, default yes */
+    long send_budget;           /* mails per number per hour, default 20 */
+    long subject_words;         /* SEND: subject = first N words, def. 6 */
+    long send_retry_time;       /* give a queued mail up after, def. 1 d */
+
+    /* MMSCs: List of PmMmscConf*, in file order; never NULL */
+    List *mmscs;
 } PmConfig;
 
 /*
@@ -90,6 +135,13 @@ typedef struct {
  * thread-safe (Kannel's cfg hooks are global).
  */
 PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r);
+
+/* The MMSC that serves msisdn (first whose allowed-prefix matches, or
+ * that has none), or NULL.  Borrowed from cfg. */
+const PmMmscConf *pm_cfg_mmsc_for(const PmConfig *cfg, const Octstr *msisdn);
+
+/* The MMSC group with this id, or NULL.  Borrowed from cfg. */
+const PmMmscConf *pm_cfg_mmsc_by_id(const PmConfig *cfg, const Octstr *id);
 
 /* Free a PmConfig; NULL is fine. */
 void pm_cfg_destroy(PmConfig *cfg);

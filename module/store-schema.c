@@ -104,9 +104,69 @@ static const char *const schema_v1[] = {
     NULL
 };
 
+/*
+ * Version 2: the MM outbound queue (GET as MMS, issue 3), web view
+ * tokens (WAP push prompts) and the outbound mail queue (phones send
+ * mail).  Large payloads are hex in {BIG} columns like pm_mt's bodies.
+ */
+static const char *const schema_v2[] = {
+    "CREATE TABLE IF NOT EXISTS pm_mms ("
+    " seq {SERIAL},"
+    " id {S:32} NOT NULL UNIQUE,"
+    " msisdn {S:32} NOT NULL,"
+    " n {INT} NOT NULL,"
+    " mmsc {S:64} NOT NULL,"
+    " ctype {TEXT},"
+    " body {BIG},"
+    " subject {TEXT},"
+    " created {INT} NOT NULL,"
+    " attempts {INT} NOT NULL,"
+    " next_try {INT} NOT NULL,"
+    " state {INT} NOT NULL,"
+    " message_id {S:255} NOT NULL,"
+    " status_code {INT} NOT NULL,"
+    " status_text {TEXT},"
+    " report {S:32} NOT NULL,"
+    " report_time {INT} NOT NULL,"
+    " UNIQUE (state, seq),"
+    " UNIQUE (message_id, seq),"
+    " UNIQUE (msisdn, created, seq)){OPTS}",
+
+    "CREATE TABLE IF NOT EXISTS pm_token ("
+    " hash {S:64} NOT NULL PRIMARY KEY,"
+    " msisdn {S:32} NOT NULL,"
+    " n {INT} NOT NULL,"
+    " created {INT} NOT NULL,"
+    " expires {INT} NOT NULL,"
+    " UNIQUE (msisdn, hash),"
+    " UNIQUE (expires, hash)){OPTS}",
+
+    "CREATE TABLE IF NOT EXISTS pm_outmail ("
+    " seq {SERIAL},"
+    " id {S:32} NOT NULL UNIQUE,"
+    " msisdn {S:32} NOT NULL,"
+    " origin {INT} NOT NULL,"
+    " ref {S:255} NOT NULL,"
+    " rcpts {TEXT},"
+    " message {BIG},"
+    " summary {TEXT},"
+    " created {INT} NOT NULL,"
+    " attempts {INT} NOT NULL,"
+    " next_try {INT} NOT NULL,"
+    " state {INT} NOT NULL,"
+    " copy_state {INT} NOT NULL,"
+    " last_error {TEXT},"
+    " UNIQUE (state, seq),"
+    " UNIQUE (ref, seq),"
+    " UNIQUE (msisdn, created, seq)){OPTS}",
+
+    NULL
+};
+
 /* migrations[v - 1] brings the schema from version v - 1 to v. */
 static const char *const *const migrations[] = {
     schema_v1,
+    schema_v2,
 };
 
 #define SCHEMA_LATEST ((long) (sizeof(migrations) / sizeof(migrations[0])))

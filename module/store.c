@@ -256,6 +256,8 @@ static int reset_mailbox_state(Store *s, DBPoolConn *c, const Octstr *m,
         store_run(s, c, op, store_sqlf(s, "DELETE FROM pm_mail WHERE "
                   "msisdn = ?"), store_binds(1, m)) < 0 ||
         store_run(s, c, op, store_sqlf(s, "DELETE FROM pm_page WHERE "
+                  "msisdn = ?"), store_binds(1, m)) < 0 ||
+        store_run(s, c, op, store_sqlf(s, "DELETE FROM pm_token WHERE "
                   "msisdn = ?"), store_binds(1, m)) < 0)
         return -1;
     return 0;
@@ -343,8 +345,10 @@ out:
 int store_binding_delete(Store *s, const Octstr *msisdn)
 {
     const char *op = "binding delete";
+    /* web view tokens go with the binding (the mails they name are
+     * no longer this number's); queued MMs and mails stay until sent */
     const char *const tables[] = { "pm_mail", "pm_page", "pm_watch",
-                                   "pm_binding" };
+                                   "pm_token", "pm_binding" };
     DBPoolConn *c;
     int found, ok = 0;
     size_t i;
