@@ -479,6 +479,16 @@ static int pm_cfg_load_mmscs(PmConfig *c, Cfg *cfg, Octstr **err_r)
 #undef PM_BOOL
         if (ok && pm_cfg_check_mmsc(c, m, err_r) < 0)
             ok = 0;
+        /* gwlib keeps one listener per port number: a second open of a
+         * port breaks the first */
+        if (ok && m->incoming_port != 0
+            && (m->incoming_port == c->admin_port
+                || m->incoming_port == c->http_port)) {
+            *err_r = pm_cfg_error(c, PM_MMSC_GROUP, "incoming-port", "%ld "
+                                  "is also admin-port or http-port",
+                                  m->incoming_port);
+            ok = 0;
+        }
         for (j = 0; ok && j < gwlist_len(c->mmscs) - 1; j++) {
             PmMmscConf *o = gwlist_get(c->mmscs, j);
 
@@ -564,6 +574,12 @@ static int pm_cfg_unseal_all(PmConfig *c, Octstr **err_r)
 
 static int pm_cfg_check_web(PmConfig *c, Octstr **err_r)
 {
+    if (c->http_port != 0 && c->http_port == c->admin_port) {
+        *err_r = pm_cfg_error(c, PM_GROUP_NAME, "http-port", "%ld is also "
+                              "admin-port (the web view may face phones; "
+                              "the admin port must not)", c->http_port);
+        return -1;
+    }
     if (octstr_str_compare(c->wap_push_via, "sms") != 0
         && octstr_str_compare(c->wap_push_via, "ppg") != 0) {
         *err_r = pm_cfg_error(c, PM_GROUP_NAME, "wap-push-via",

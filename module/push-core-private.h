@@ -7,6 +7,7 @@
 
 #include "push-core.h"
 #include "mail-watch.h"
+#include "wap-ppg.h"
 
 #define PUSH_MO_WORKERS 4
 
@@ -21,6 +22,7 @@ struct PushCore {
     const PmConfig *cfg;
     Store *store;
     BbLink *link;
+    WapPpg *ppg;                /* wap-push-via = ppg, else NULL */
     MailWatch *watch;
     volatile int stopping;
     int stopped;                /* push_core_stop() ran */
@@ -36,6 +38,9 @@ struct PushCore {
     PushWorker workers[PUSH_MO_WORKERS];
     List *mo_deferred;          /* StoreMo*, stored in the link's open
                                  * batch; link thread only */
+
+    struct MmsClient *mms;      /* GET as MMS; NULL: no MMSC */
+    struct PushSend *send;      /* REPLY/SEND; NULL: not available */
 
     Mutex *lock;                /* guards stats */
     PushCoreStats stats;

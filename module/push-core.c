@@ -34,6 +34,9 @@
 #include "mailurl.h"
 #include "pm-secret.h"
 #include "pm-log.h"
+#include "store-token.h"
+#include "wap-si.h"
+#include "webview.h"
 
 #define PUSH_MT_KEEP (7 * 86400L)   /* finished SMS records kept */
 #define PUSH_MO_KEEP (2 * 86400L)   /* answered MO ids kept */
@@ -60,13 +63,17 @@ void push_count(PushCore *c, long *field, long delta)
     mutex_unlock(c->lock);
 }
 
-int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
-                   long segments, int kind, long mark_from, long mark_to)
+/* Queue one MT (msgdata `data`, `udh` may be NULL) within the hourly
+ * budget, first tried `hold` seconds from now; *id_r (if not NULL) gets
+ * its id when queued.  Returns as push_send_text(). */
+static int push_queue_mt(PushCore *c, const Octstr *msisdn,
+                         const Octstr *data, const Octstr *udh, int coding,
+                         int kind, long mark_from, long mark_to, long hold,
+                         Octstr **id_r)
 {
     StoreMt mt;
-    Octstr *fit, *data;
     long now = time(NULL), sent;
-    int gsm, coding, r;
+    int r;
 
     sent = store_mt_count_since(c->store, msisdn, now - 3600);
     if (sent < 0) {
@@ -79,26 +86,25 @@ int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
                 octstr_get_cstr(msisdn));
         return 1;
     }
-    fit = sms_text_fit(text, segments, &gsm);
-    data = sms_text_msgdata(fit, gsm, &coding);
     memset(&mt, 0, sizeof(mt));
     mt.id = store_new_id();
     mt.msisdn = (Octstr *) msisdn;
     mt.sender = c->cfg->global_sender;
-    mt.text = data;
+    mt.text = (Octstr *) data;
+    mt.udh = (Octstr *) udh;
     mt.coding = coding;
     mt.kind = kind;
     mt.created = now;
-    mt.next_try = now;
+    mt.next_try = now + hold;
     mt.state = STORE_MT_QUEUED;
     r = store_mt_add(c->store, &mt, mark_from > 0 ? msisdn : NULL,
                      mark_from, mark_to);
     if (r == 0)
         debug("box.core", 0, "MT %s queued for %s", octstr_get_cstr(mt.id),
               octstr_get_cstr(msisdn));
+    if (r == 0 && id_r != NULL)
+        *id_r = octstr_duplicate(mt.id);
     octstr_destroy(mt.id);
-    octstr_destroy(fit);
-    octstr_destroy(data);
     if (r < 0) {
         push_send_failed = 1;
         return -1;
@@ -107,13 +113,105 @@ int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
     return 0;
 }
 
+int push_send_text(PushCore *c, const Octstr *msisdn, const Octstr *text,
+                   long segments, int kind, long mark_from, long mark_to)
+{
+    Octstr *fit, *data;
+    int gsm, coding, r;
+
+    fit = sms_text_fit(text, segments, &gsm);
+    data = sms_text_msgdata(fit, gsm, &coding);
+    r = push_queue_mt(c, msisdn, data, NULL, coding, kind, mark_from,
+                      mark_to, 0, NULL);
+    octstr_destroy(fit);
+    octstr_destroy(data);
+    return r;
+}
+
+/* --- WAP push prompts -------------------------------------------------- */
+
+/*
+ * The prompt `text` as a WAP push SI (8-bit SMS, port UDH) whose link
+ * opens mail link_n in the web view (a new token, view-lifetime long).
+ * With wap-push-via = ppg the MT is held for WAP_PPG_HOLD seconds while
+ * the PPG client pushes it (wap-ppg.h), and goes through bearerbox if
+ * the PPG does not take it.  Returns as push_send_text(); a token or SI
+ * that cannot be made falls back to the text prompt.
+ */
+static int push_send_si(PushCore *c, const Octstr *msisdn,
+                        const Octstr *text, long link_n, long mark_from,
+                        long mark_to)
+{
+    Octstr *token, *href, *si_id, *udh = NULL, *body = NULL, *id = NULL;
+    Octstr *doc;
+    long now = time(NULL);
+    int r;
+
+    token = store_token_new(c->store, msisdn, link_n,
+                            c->cfg->view_lifetime);
+    if (token == NULL) {
+        push_send_failed = 1;
+        return -1;
+    }
+    href = webview_href(c->cfg, token);
+    octstr_destroy(token);
+    si_id = store_new_id();
+    if (href == NULL || wap_si_sms(href, si_id, now, text, &udh,
+                                   &body) < 0) {
+        warning(0, "WAP push prompt for %s could not be built (is "
+                "public-url a plain http(s) URL?); text prompt sent",
+                octstr_get_cstr(msisdn));
+        r = push_send_text(c, msisdn, text, 1, 0, mark_from, mark_to);
+    } else if (c->ppg != NULL) {
+        r = push_queue_mt(c, msisdn, body, udh, 1, 0, mark_from, mark_to,
+                          WAP_PPG_HOLD, &id);
+        doc = wap_si_document(href, si_id, now, text);
+        if (r == 0 && wap_ppg_submit(c->ppg, id, msisdn, doc) < 0)
+            warning(0, "PPG client busy: the WAP push for %s goes "
+                    "through bearerbox in %d s", octstr_get_cstr(msisdn),
+                    WAP_PPG_HOLD);
+        octstr_destroy(doc);
+        octstr_destroy(id);
+    } else {
+        r = push_queue_mt(c, msisdn, body, udh, 1, 0, mark_from, mark_to,
+                          0, NULL);
+    }
+    octstr_destroy(href);
+    octstr_destroy(si_id);
+    octstr_destroy(udh);
+    octstr_destroy(body);
+    return r;
+}
+
+/* Queue a prompt for binding b: a WAP push SI linking to mail link_n
+ * when the binding asks for one and the web view is on, else `text` as
+ * one SMS.  Returns as push_send_text(). */
+static int push_prompt_send(PushCore *c, const StoreBinding *b,
+                            const Octstr *text, long link_n,
+                            long mark_from, long mark_to)
+{
+    if (b->prompt_mode != NULL &&
+        octstr_str_compare(b->prompt_mode, "wap-push") == 0) {
+        if (c->cfg->http_port > 0)
+            return push_send_si(c, b->msisdn, text, link_n, mark_from,
+                                mark_to);
+        if (store_notice_allow(c->store, b->msisdn, "wap-push-off", 86400,
+                               time(NULL)) == 1)
+            warning(0, "%s asks for WAP push prompts but http-port is "
+                    "not set: text prompts sent instead",
+                    octstr_get_cstr(b->msisdn));
+    }
+    return push_send_text(c, b->msisdn, text, 1, 0, mark_from, mark_to);
+}
+
 /* --- prompts ----------------------------------------------------------- */
 
-static void push_prompt_one(PushCore *c, const Octstr *msisdn,
+static void push_prompt_one(PushCore *c, const StoreBinding *b,
                             const StoreMail *m)
 {
+    const Octstr *msisdn = b->msisdn;
     Octstr *text = push_prompt_new_mail(m->n, m->sender, m->subject);
-    int r = push_send_text(c, msisdn, text, 1, 0, m->n, m->n);
+    int r = push_prompt_send(c, b, text, m->n, m->n, m->n);
 
     if (r == 0) {
         info(0, "prompt for mail %ld queued to %s", m->n,
@@ -150,11 +248,12 @@ static int push_flush_one(PushCore *c, const Octstr *msisdn)
         store_mail_set_prompt_state(c->store, msisdn, first->n, last->n,
                                     STORE_PROMPT_SKIPPED);
     } else if (count == 1) {
-        push_prompt_one(c, msisdn, first);
+        push_prompt_one(c, b, first);
     } else {
         Octstr *text = push_prompt_summary(count, last->sender);
 
-        r = push_send_text(c, msisdn, text, 1, 0, first->n, last->n);
+        /* a WAP push summary links to the latest mail */
+        r = push_prompt_send(c, b, text, last->n, first->n, last->n);
         if (r == 0) {
             info(0, "summary prompt for %ld mails queued to %s", count,
                  octstr_get_cstr(msisdn));
@@ -206,8 +305,8 @@ static void push_new_mail(PushCore *c, const Octstr *msisdn, StoreMail *m)
         store_binding_destroy(b);
         return;
     }
+    push_prompt_one(c, b, m);
     store_binding_destroy(b);
-    push_prompt_one(c, msisdn, m);
     /* even with no window: the flush then retries a prompt that could not
      * be stored, and forgets the entry once nothing is pending */
     if (burst == NULL) {
@@ -506,6 +605,14 @@ PushCore *push_core_create(const PmConfig *cfg, Store *store)
     c->events_thread = -1;
     for (i = 0; i < PUSH_MO_WORKERS; i++)
         c->workers[i].thread = -1;
+    if (cfg->http_port > 0 && cfg->wap_push_via != NULL &&
+        octstr_str_compare(cfg->wap_push_via, "ppg") == 0) {
+        c->ppg = wap_ppg_create(cfg, store);
+        if (c->ppg == NULL) {
+            push_core_destroy(&c);
+            return NULL;
+        }
+    }
 
     wc.ca_file = cfg->ca_file;
     wc.poll_interval = cfg->poll_interval;
@@ -573,6 +680,7 @@ void push_core_stop(PushCore *c)
         gwthread_join(c->events_thread);
     }
     mail_watch_destroy(&c->watch);
+    wap_ppg_destroy(&c->ppg);       /* its only user was the events thread */
     for (i = 0; i < PUSH_MO_WORKERS; i++) {
         if (c->workers[i].queue == NULL)
             continue;

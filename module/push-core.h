@@ -3,6 +3,7 @@
  * commands become actions.
  *
  * Exports: PushCore, push_core_create(), push_core_set_link(),
+ * push_core_set_mms(), push_core_set_send(), push_core_notify(),
  * push_core_mo(), push_core_mo_batch_done(), push_core_stats(),
  * push_core_watch_status(), push_core_destroy().
  *
@@ -47,6 +48,20 @@ PushCore *push_core_create(const PmConfig *cfg, Store *store);
 /* Give the core the link it kicks when it queues an MT.  Call once,
  * before MOs flow. */
 void push_core_set_link(PushCore *core, BbLink *link);
+
+/* Give the core the MMS client that GET uses for bindings whose
+ * delivery mode is mms, and the mail sender that REPLY/SEND use.  Call
+ * once each, before MOs flow (either may stay unset). */
+struct MmsClient;
+struct PushSend;
+void push_core_set_mms(PushCore *core, struct MmsClient *mms);
+void push_core_set_send(PushCore *core, struct PushSend *send);
+
+/* Queue a notice SMS (one or two segments, within the number's hourly
+ * budget) and send it soon: 0 queued, 1 over budget, -1 store error.
+ * `core` is a PushCore*; for callbacks of the MMS client and the mail
+ * sender.  Any thread. */
+int push_core_notify(void *core, const Octstr *msisdn, const Octstr *text);
 
 /* BbLinkMoHandler: store the MO (0) or fail (-1); `msg` is borrowed.
  * Called from the link thread. */

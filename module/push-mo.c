@@ -24,6 +24,7 @@
 
 #include "gw/sms.h"
 #include "push-core-private.h"
+#include "store-token.h"
 #include "push-cmd.h"
 #include "push-prompt.h"
 #include "convert-text.h"
@@ -33,6 +34,9 @@
 #include "msisdn.h"
 #include "pm-secret.h"
 #include "pm-log.h"
+#include "convert-mms.h"
+#include "store-mms.h"
+#include "mms-client.h"
 
 #define PUSH_MORE_HINT " [MORE]"
 #define PUSH_REASON_MAX 60
@@ -61,17 +65,20 @@ static Octstr *push_short_reason(const Octstr *err)
 }
 
 /*
- * Fetch mail `m` of binding `b` and make the text GET pages.  Returns the
- * text, or NULL with *why_r set to a phone-readable reason.
+ * Fetch mail `m` of binding `b` (raw octets, at most max-mail-size).
+ * Returns 0 (*raw_r set, *cut_r 1 when the mail was cut short), or -1
+ * with *why_r set to a phone-readable reason.
  */
-static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
-                              const StoreMail *m, Octstr **why_r)
+static int push_mail_fetch(PushCore *c, const StoreBinding *b,
+                           const StoreMail *m, Octstr **raw_r, int *cut_r,
+                           Octstr **why_r)
 {
-    Octstr *secret, *raw = NULL, *err = NULL, *text;
+    Octstr *secret, *err = NULL;
     MailUrl *url;
-    ConvertMail *cm;
     int r;
 
+    *raw_r = NULL;
+    *cut_r = 0;
     url = mailurl_parse(b->mailbox_url, &err);
     secret = store_binding_secret(c->store, b->msisdn);
     if (url == NULL || secret == NULL) {
@@ -79,28 +86,44 @@ static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
         octstr_destroy(err);
         mailurl_destroy(url);
         pm_secret_wipe(secret);
-        return NULL;
+        return -1;
     }
     r = mail_fetch_message(url, secret, c->cfg->ca_file,
                            c->cfg->connect_timeout, m->uidvalidity, m->uid,
-                           m->uidl, c->cfg->max_mail_size, &raw, &err);
+                           m->uidl, c->cfg->max_mail_size, raw_r, &err);
     mailurl_destroy(url);
     pm_secret_wipe(secret);
     if (r == -2) {
         *why_r = octstr_format("mail %ld is no longer in your mailbox",
                                m->n);
         octstr_destroy(err);
-        return NULL;
+        return -1;
     }
     if (r < 0) {
         *why_r = push_short_reason(err);
         warning(0, "GET %ld for %s: fetch failed: %s", m->n,
                 octstr_get_cstr(b->msisdn), octstr_get_cstr(*why_r));
         octstr_destroy(err);
-        return NULL;
+        return -1;
     }
     octstr_destroy(err);
-    err = NULL;
+    *cut_r = r == 1;
+    return 0;
+}
+
+/*
+ * Fetch mail `m` of binding `b` and make the text GET pages.  Returns the
+ * text, or NULL with *why_r set to a phone-readable reason.
+ */
+static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
+                              const StoreMail *m, Octstr **why_r)
+{
+    Octstr *raw, *err = NULL, *text;
+    ConvertMail *cm;
+    int cut;
+
+    if (push_mail_fetch(c, b, m, &raw, &cut, why_r) < 0)
+        return NULL;
     cm = convert_mail_parse(raw, c->cfg->trim_quotes, &err);
     octstr_destroy(raw);
     if (cm == NULL) {
@@ -115,10 +138,77 @@ static Octstr *push_mail_text(PushCore *c, const StoreBinding *b,
     }
     octstr_destroy(err);
     text = push_prompt_mail_text(m->n, cm);
-    if (r == 1)
+    if (cut)
         octstr_append_cstr(text, "\n[mail too large, cut short]");
     convert_mail_destroy(cm);
     return text;
+}
+
+/*
+ * GET n for a binding that takes mail as MMS: fetch, convert to an MM
+ * within the MMSC's limits and queue it for the MMS client.  Returns 0
+ * when the MM is queued or the phone was told why not; -1 when the
+ * binding's MMSC is unknown (the caller sends text instead).
+ */
+static int push_mo_get_mms(PushCore *c, const StoreBinding *b,
+                           const StoreMail *m)
+{
+    const PmMmscConf *mmsc = pm_cfg_mmsc_for(c->cfg, b->msisdn);
+    ConvertMmsOpts opts;
+    ConvertMms *mm;
+    StoreMms q;
+    Octstr *raw, *why = NULL, *err = NULL;
+    int cut, r;
+
+    if (mmsc == NULL || c->mms == NULL)
+        return -1;
+    if (push_mail_fetch(c, b, m, &raw, &cut, &why) < 0) {
+        push_reply(c, b->msisdn, "Sorry, mail %ld could not be fetched: "
+                   "%S.", m->n, why);
+        octstr_destroy(why);
+        return 0;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.max_size = mmsc->max_message_size;
+    opts.max_width = mmsc->max_width;
+    opts.max_height = mmsc->max_height;
+    opts.trim_quotes = c->cfg->trim_quotes;
+    mm = convert_mms_build(raw, m->n, &opts, &err);
+    octstr_destroy(raw);
+    if (mm == NULL) {
+        Octstr *safe = push_short_reason(err);
+
+        warning(0, "GET %ld for %s: no MMS made: %s", m->n,
+                octstr_get_cstr(b->msisdn), octstr_get_cstr(safe));
+        push_reply(c, b->msisdn, "Sorry, mail %ld could not be made into "
+                   "an MMS: %S.", m->n, safe);
+        octstr_destroy(safe);
+        octstr_destroy(err);
+        return 0;
+    }
+    octstr_destroy(err);
+    memset(&q, 0, sizeof(q));
+    q.id = store_new_id();
+    q.msisdn = b->msisdn;
+    q.n = m->n;
+    q.mmsc = mmsc->id;
+    q.content_type = mm->content_type;
+    q.body = mm->body;
+    q.subject = mm->subject;
+    r = store_mms_add(c->store, &q);
+    if (r < 0) {
+        push_send_failed = 1;       /* the MO stays pending */
+    } else {
+        info(0, "GET %ld for %s: MM %s queued for MMSC %s (%ld bytes, "
+             "%ld images, %ld dropped)%s", m->n, octstr_get_cstr(b->msisdn),
+             octstr_get_cstr(q.id), octstr_get_cstr(mmsc->id),
+             octstr_len(mm->body), mm->images, mm->images_dropped,
+             cut ? ", mail cut short" : "");
+        mms_client_kick(c->mms);
+    }
+    octstr_destroy(q.id);
+    convert_mms_destroy(mm);
+    return 0;
 }
 
 /* Send page `page` (1-based) of mail n; n 0 = the latest mail. */
@@ -147,6 +237,14 @@ static void push_mo_get(PushCore *c, const StoreBinding *b, long n,
         push_reply(c, msisdn, "There is no mail %ld. Reply LIST for your "
                    "latest mails.", n);
         return;
+    }
+    if (page == 1 && octstr_str_compare(b->deliver_mode, "mms") == 0) {
+        if (push_mo_get_mms(c, b, m) == 0) {
+            store_mail_destroy(m);
+            return;
+        }
+        warning(0, "GET %ld for %s: no MMSC serves this number; sending "
+                "text", n, octstr_get_cstr(msisdn));
     }
     text = push_mail_text(c, b, m, &why);
     store_mail_destroy(m);
@@ -262,6 +360,8 @@ static void push_mo_handle(PushCore *c, const StoreMo *mo)
         break;
     case PUSH_CMD_STOP:
         store_binding_set_paused(c->store, msisdn, 1);
+        /* the web view links sent so far stop working (issue 5) */
+        store_token_revoke(c->store, msisdn);
         push_reply(c, msisdn, "Mail alerts are off. Reply START to turn "
                    "them on again.");
         break;
@@ -392,6 +492,26 @@ void push_mo_thread(void *arg)
         push_mo_group(w->core, group);
         gwlist_destroy(group, store_mo_destroy_item);
     }
+}
+
+void push_core_set_mms(PushCore *c, struct MmsClient *mms)
+{
+    c->mms = mms;
+}
+
+void push_core_set_send(PushCore *c, struct PushSend *send)
+{
+    c->send = send;
+}
+
+int push_core_notify(void *core, const Octstr *msisdn, const Octstr *text)
+{
+    PushCore *c = core;
+    int r = push_send_text(c, msisdn, text, 2, 2, 0, 0);
+
+    if (r == 0)
+        bb_link_kick(c->link);
+    return r;
 }
 
 void push_mo_dispatch(PushCore *c, StoreMo *mo)

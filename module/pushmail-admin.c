@@ -34,6 +34,7 @@
 #include "pm-cfg.h"
 #include "pm-secret.h"
 #include "store.h"
+#include "store-mms.h"
 
 #define PASSWORD_MAX 1024
 #define ADDRESS_MAX 320
@@ -77,11 +78,16 @@ static void usage(FILE *f)
 "  unbind MSISDN          Remove a binding and its mailbox state.\n"
 "  list                   One line per binding: number, mailbox, address,\n"
 "                         prompt/deliver mode, active or paused.\n"
-"  show MSISDN            All fields and the watch state (never the\n"
+"  show MSISDN            All fields, the watch state and the latest SMS\n"
+"                         and MMS with their delivery reports (never the\n"
 "                         password).\n"
 "  pause MSISDN | resume MSISDN\n"
 "  set MSISDN [--prompt sms|wap-push] [--deliver sms|mms]\n"
 "      [--smtp SMTP-URL|none] [--address EMAIL|none]\n"
+"  seal\n"
+"      Read a password from standard input and print it sealed with the\n"
+"      secret-key-file (enc:v1:...), for the password variables of\n"
+"      pushmail.conf (MM7 and PPG credentials, admin-password).\n"
 "  help\n"
 "\n"
 "  -c CONFIG   default %s\n"
@@ -588,6 +594,74 @@ static void show_mts(Admin *a, const Octstr *m)
     gwlist_destroy(mts, store_mt_destroy_item);
 }
 
+static const char *mms_state_name(int state)
+{
+    switch (state) {
+    case STORE_MMS_QUEUED: return "queued";
+    case STORE_MMS_SUBMITTING: return "sending";
+    case STORE_MMS_ACCEPTED: return "accepted";
+    case STORE_MMS_FAILED: return "failed";
+    default: return "?";
+    }
+}
+
+/* The latest MMs sent to the number, with their status and reports. */
+static void show_mms(Admin *a, const Octstr *m)
+{
+    List *l = store_mms_latest(a->store, m, 10);
+    long i;
+
+    printf("%-14s %ld\n", "recent MMS:", l ? gwlist_len(l) : 0L);
+    for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+        StoreMms *mm = gwlist_get(l, i);
+        struct tm tm = gw_gmtime((time_t) mm->created);
+
+        printf("  %04d-%02d-%02d %02d:%02d:%02d mail %-4ld %-8s %ld %-10s "
+               "%s via %s%s%s\n", tm.tm_year + 1900, tm.tm_mon + 1,
+               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, mm->n,
+               mms_state_name(mm->state), mm->status_code,
+               octstr_len(mm->report) ? octstr_get_cstr(mm->report) : "-",
+               octstr_get_cstr(mm->id), octstr_get_cstr(mm->mmsc),
+               octstr_len(mm->message_id) ? " MessageID " : "",
+               octstr_get_cstr(mm->message_id));
+    }
+    gwlist_destroy(l, store_mms_destroy_item);
+}
+
+/*
+ * seal: read a password (one line on stdin) and print it sealed with the
+ * configured secret-key-file, "enc:v1:...", for pushmail.conf's password
+ * variables.  Nothing is stored.
+ */
+static int cmd_seal(Admin *a, int argc, char **argv)
+{
+    PmSecretKey *key;
+    Octstr *pw, *sealed, *err = NULL;
+
+    if (argc != 1)
+        return fail(EXIT_USAGE, "usage: seal (the value is read from "
+                    "standard input)");
+    key = pm_secret_key_load(a->cfg->secret_key_file, &err);
+    if (key == NULL) {
+        fail(EXIT_FAIL, "%s", octstr_get_cstr(err));
+        octstr_destroy(err);
+        return EXIT_FAIL;
+    }
+    pw = read_password(octstr_imm("the value to seal"));
+    if (pw == NULL) {
+        pm_secret_key_destroy(key);
+        return EXIT_USAGE;
+    }
+    sealed = pm_secret_encrypt(key, pw);
+    pm_secret_wipe(pw);
+    pm_secret_key_destroy(key);
+    if (sealed == NULL)
+        return fail(EXIT_FAIL, "sealing failed");
+    printf("enc:%s\n", octstr_get_cstr(sealed));
+    octstr_destroy(sealed);
+    return EXIT_OK;
+}
+
 static int cmd_show(Admin *a, int argc, char **argv)
 {
     Octstr *m = one_number(a, argc, argv), *secret;
@@ -639,6 +713,7 @@ static int cmd_show(Admin *a, int argc, char **argv)
     gwlist_destroy(latest, store_mail_destroy_item);
     gwlist_destroy(pending, store_mail_destroy_item);
     show_mts(a, m);
+    show_mms(a, m);
     store_binding_destroy(b);
     octstr_destroy(m);
     return EXIT_OK;
@@ -734,6 +809,8 @@ static int run(Admin *a, int argc, char **argv)
         return cmd_pause(a, argc, argv, 0);
     if (strcmp(c, "set") == 0)
         return cmd_set(a, argc, argv);
+    if (strcmp(c, "seal") == 0)
+        return cmd_seal(a, argc, argv);
     return fail(EXIT_USAGE, "unknown command \"%.40s\" (try "
                 "pushmail-admin help)", c);
 }
@@ -742,7 +819,7 @@ static int known_command(const char *c)
 {
     static const char *const cmds[] = { "bind", "import", "unbind", "list",
                                         "show", "pause", "resume", "set",
-                                        NULL };
+                                        "seal", NULL };
     int i;
 
     for (i = 0; cmds[i] != NULL; i++)

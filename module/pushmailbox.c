@@ -18,7 +18,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "gw/shared.h"
 #include "pm-cfg.h"
@@ -27,6 +30,12 @@
 #include "bearerbox-link.h"
 #include "admin-http.h"
 #include "convert-text.h"
+#include "convert-image.h"
+#include "mm7-soap.h"
+#include "mm7-server.h"
+#include "mms-client.h"
+#include "store-mms.h"
+#include "webview.h"
 
 /*
  * glibc's mmap threshold, for the whole process.  OpenSSL allocates a
@@ -76,6 +85,27 @@ static void pm_signals(void)
     sigaction(SIGPIPE, &act, NULL);
 }
 
+/* MM7 DeliveryReportReq or mmsbox DLR: stored before it is answered. */
+static int pm_mm7_report(const Mm7Report *r, void *ctx)
+{
+    Store *store = ctx;
+    int found;
+
+    found = store_mms_report(store, r->message_id, r->status,
+                             r->date > 0 ? r->date : (long) time(NULL));
+    if (found < 0)
+        return -1;              /* HTTP 503: the MMSC sends it again */
+    if (found == 0)
+        warning(0, "delivery report from MMSC %s for unknown MessageID %s",
+                octstr_get_cstr(r->mmsc_id),
+                r->message_id ? octstr_get_cstr(r->message_id) : "(none)");
+    else
+        info(0, "delivery report from MMSC %s: MessageID %s %s",
+             octstr_get_cstr(r->mmsc_id), octstr_get_cstr(r->message_id),
+             octstr_get_cstr(r->status));
+    return found;
+}
+
 /* Did the command line set the console's log level (-v)? */
 static int pm_verbosity_given(int argc, char **argv)
 {
@@ -115,6 +145,9 @@ int main(int argc, char **argv)
     PushCore *core = NULL;
     BbLink *link = NULL;
     AdminHttp *admin = NULL;
+    WebView *web = NULL;
+    MmsClient *mms = NULL;
+    Mm7Server *mm7 = NULL;
     BbLinkConf lc;
     Octstr *err = NULL, *file;
     int cf_index, status = 1;
@@ -147,7 +180,10 @@ int main(int argc, char **argv)
     if (cfg->pid_file != NULL && pm_write_pid(cfg->pid_file) < 0)
         goto out;
     pm_signals();
+    curl_global_init(CURL_GLOBAL_ALL);
     convert_init();
+    convert_image_init();
+    mm7_soap_init();
 
     store = store_open(&cfg->db, cfg->secret_key_file, &err);
     if (store == NULL) {
@@ -171,6 +207,22 @@ int main(int argc, char **argv)
     if (link == NULL)
         goto out;
     push_core_set_link(core, link);
+    if (gwlist_len(cfg->mmscs) > 0) {
+        mms = mms_client_create(cfg, store, push_core_notify, core);
+        if (mms == NULL) {
+            error(0, "cannot start the MMS client");
+            goto out;
+        }
+        push_core_set_mms(core, mms);
+        mm7 = mm7_server_start(cfg, pm_mm7_report, NULL, store);
+        if (mm7 == NULL)
+            goto out;
+    }
+    if (cfg->http_port > 0) {
+        web = webview_start(cfg, store);
+        if (web == NULL)
+            goto out;
+    }
     if (cfg->admin_port > 0) {
         admin = admin_http_start(cfg, store, link, core, pm_request_stop);
         if (admin == NULL)
@@ -192,12 +244,17 @@ int main(int argc, char **argv)
 out:
     /* reverse order: the core's threads kick the link, the link calls
      * into the core; stop the core's threads, then the link, then free */
+    mm7_server_stop(&mm7);
     admin_http_stop(&admin);
+    webview_stop(&web);
     push_core_stop(core);
+    mms_client_destroy(&mms);
     bb_link_destroy(&link);
     push_core_destroy(&core);
     store_close(&store);
+    convert_image_deinit();
     convert_deinit();
+    curl_global_cleanup();
     if (cfg->pid_file != NULL)
         unlink(octstr_get_cstr(cfg->pid_file));
     info(0, "pushmailbox stopped");

@@ -196,10 +196,14 @@ int store_mt_set_state(Store *s, const Octstr *id, int state, long next_try)
     }
     if (!mt_id_ok(id))
         return 0;
+    /* a finished MT keeps its record (state, DLR) but not its text: mail
+     * text and web view links need not stay in the database */
     return store_update_found(s, op, store_sqlf(s, "UPDATE pm_mt SET "
                               "state = %d, next_try = %ld%s WHERE id = ?",
                               state, next_try, state == STORE_MT_SENT ?
-                              ", attempts = attempts + 1" : ""),
+                              ", attempts = attempts + 1" :
+                              state == STORE_MT_ACCEPTED ||
+                              state == STORE_MT_FAILED ? ", body = ''" : ""),
                               store_binds(1, id), store_sqlf(s, "SELECT "
                               "COUNT(*) FROM pm_mt WHERE id = ?"),
                               store_binds(1, id));

@@ -18,6 +18,7 @@
 #include "gwlib/gwlib.h"
 #include "gwlib/dbpool.h"
 #include "store.h"
+#include "store-mms.h"
 #include "pm-secret.h"
 #include "test-common.h"
 
@@ -66,7 +67,7 @@ static void drop_tables(const PmDbConf *db)
 {
     const char *t[] = { "pm_schema", "pm_meta", "pm_binding", "pm_watch",
                         "pm_mail", "pm_page", "pm_mt", "pm_mo",
-                        "pm_notice" };
+                        "pm_notice", "pm_mms", "pm_token", "pm_outmail" };
     size_t i;
 
     for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -705,6 +706,118 @@ static void test_delete(Store *s)
     test_end();
 }
 
+static StoreMms *mms_find(List *l, const Octstr *id)
+{
+    long i;
+
+    for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+        StoreMms *m = gwlist_get(l, i);
+
+        if (octstr_compare(m->id, id) == 0)
+            return m;
+    }
+    return NULL;
+}
+
+static void test_mms(Store *s)
+{
+    Octstr *m1 = octstr_imm("+46709990001");
+    Octstr *id1 = store_new_id(), *id2 = store_new_id();
+    Octstr *body = octstr_create_from_data("MM\0with NUL\r\n\xff", 14);
+    StoreMms q, *got;
+    List *due;
+    long now = time(NULL);
+
+    begin("mms: add, due with the body (binary-safe), get without");
+    memset(&q, 0, sizeof(q));
+    q.id = id1;
+    q.msisdn = m1;
+    q.n = 3;
+    q.mmsc = octstr_imm("mmsc1");
+    q.content_type = octstr_imm("multipart/related; type=\"application/"
+                                "smil\"; boundary=\"b\"");
+    q.body = body;
+    q.subject = octstr_imm("Gr\xc3\xbc\xc3\x9f & <x>");
+    test_assert(store_mms_add(s, &q) == 0);
+    q.id = id2;
+    q.n = 4;
+    test_assert(store_mms_add(s, &q) == 0);
+    due = store_mms_due(s, now + 1, 10);
+    got = mms_find(due, id1);
+    test_assert(due != NULL && gwlist_len(due) >= 2 && got != NULL);
+    test_assert(got != NULL && octstr_compare(got->body, body) == 0 &&
+                got->n == 3 && got->state == STORE_MMS_QUEUED &&
+                octstr_compare(got->subject, q.subject) == 0 &&
+                octstr_compare(got->content_type, q.content_type) == 0);
+    gwlist_destroy(due, store_mms_destroy_item);
+    got = store_mms_get(s, id1);
+    test_assert(got != NULL && octstr_len(got->body) == 0 &&
+                octstr_str_compare(got->mmsc, "mmsc1") == 0);
+    store_mms_destroy(got);
+    test_end();
+
+    begin("mms: submitting counts attempts; requeue; accepted drops body");
+    test_assert(store_mms_set_state(s, id1, STORE_MMS_SUBMITTING, 0, 0,
+                                    NULL, NULL) == 1);
+    due = store_mms_due(s, now + 1, 10);
+    test_assert(due != NULL && mms_find(due, id1) == NULL &&
+                mms_find(due, id2) != NULL);
+    gwlist_destroy(due, store_mms_destroy_item);
+    test_assert(store_mms_requeue(s) == 1);
+    test_assert(store_mms_set_state(s, id1, STORE_MMS_SUBMITTING, 0, 0,
+                                    NULL, NULL) == 1);
+    test_assert(store_mms_set_state(s, id1, STORE_MMS_ACCEPTED, 0, 1000,
+                                    octstr_imm("Success"),
+                                    octstr_imm("msg-77")) == 1);
+    got = store_mms_get(s, id1);
+    test_assert(got != NULL && got->attempts == 2 &&
+                got->state == STORE_MMS_ACCEPTED &&
+                got->status_code == 1000 &&
+                octstr_str_compare(got->message_id, "msg-77") == 0 &&
+                octstr_str_compare(got->status_text, "Success") == 0);
+    store_mms_destroy(got);
+    test_assert(store_mms_set_state(s, octstr_imm("nope"),
+                                    STORE_MMS_FAILED, 0, 0, NULL,
+                                    NULL) == 0);
+    test_end();
+
+    begin("mms: reports by MessageID or by our id; unknown ones");
+    test_assert(store_mms_report(s, octstr_imm("msg-77"),
+                                 octstr_imm("Retrieved"), now) == 1);
+    got = store_mms_get(s, id1);
+    test_assert(got != NULL &&
+                octstr_str_compare(got->report, "Retrieved") == 0 &&
+                got->report_time == now);
+    store_mms_destroy(got);
+    test_assert(store_mms_report(s, id2, octstr_imm("Expired"), now) == 1);
+    test_assert(store_mms_report(s, octstr_imm("msg-none"),
+                                 octstr_imm("Retrieved"), now) == 0);
+    test_assert(store_mms_report(s, octstr_imm(""),
+                                 octstr_imm("Retrieved"), now) == 0);
+    test_assert(store_mms_count(s, STORE_MMS_ACCEPTED) == 1);
+    test_end();
+
+    begin("mms: latest, purge of finished rows, bad input refused");
+    due = store_mms_latest(s, m1, 10);
+    test_assert(due != NULL && gwlist_len(due) == 2);
+    gwlist_destroy(due, store_mms_destroy_item);
+    test_assert(store_mms_purge(s, now + 10) == 1);
+    test_assert(store_mms_get(s, id1) == NULL);
+    got = store_mms_get(s, id2);       /* still queued: kept */
+    test_assert(got != NULL && got->state == STORE_MMS_QUEUED);
+    store_mms_destroy(got);
+    q.id = octstr_imm("not-hex");
+    test_assert(store_mms_add(s, &q) == -1);
+    q.id = id1;
+    q.msisdn = octstr_imm("12ab");
+    test_assert(store_mms_add(s, &q) == -1);
+    test_end();
+
+    octstr_destroy(id1);
+    octstr_destroy(id2);
+    octstr_destroy(body);
+}
+
 static StoreMo *batch_mo(const char *id)
 {
     static StoreMo mo;
@@ -812,6 +925,7 @@ static void run_suite(PmDbConf *db, const char *name)
     test_watch_and_mail(s);
     test_threads(s);
     test_queues(s);
+    test_mms(s);
     test_batch(s);
     test_delete(s);
     store_close(&s);

@@ -87,6 +87,14 @@ class Pushmail:
             else:
                 s[k.replace("_", "-")] = v
         self.settings = s
+        self.groups = []
+        self.write_conf()
+
+    def add_group(self, group, **variables):
+        """Add a group (e.g. "pushmail-mmsc") to pushmail.conf; variables
+        with '_' for '-'.  Call before start(); rewrites the file."""
+        self.groups.append((group, {k.replace("_", "-"): v
+                                    for k, v in variables.items()}))
         self.write_conf()
 
     def write_conf(self):
@@ -108,6 +116,9 @@ class Pushmail:
             lines += ["group = sqlite3-connection", 'id = "pmdb"',
                       'database = "%s"' % self.db_file, "lock-timeout = 5",
                       "max-connections = 4"]
+        for group, variables in getattr(self, "groups", []):
+            lines += ["", "group = %s" % group]
+            lines += ['%s = %s' % (k, _q(v)) for k, v in variables.items()]
         for line in lines[3:]:
             # Kannel's cfg reads any line mentioning "include" as one
             if "include" in line.lower():
