@@ -10,7 +10,8 @@
  * whose MM failed for good.  A crash between the two batches leaves rows
  * SUBMITTING; they are queued again at the next start (at least once).
  *
- * Limits: MMS_GROUP MMs per round, answers read up to MMS_ANSWER_MAX
+ * Limits: MMS_GROUP MMs per round, at most max-connections connections
+ * to one MMSC (kept alive), answers read up to MMS_ANSWER_MAX
  * bytes, backoff from the MMSC's retry-interval, doubling, to
  * MMS_BACKOFF_MAX seconds.
  * Logs: see mms-client.h.
@@ -27,7 +28,7 @@
 #include "store-mms.h"
 #include "pm-log.h"
 
-#define MMS_GROUP 32                /* MMs per round */
+#define MMS_GROUP 128               /* MMs per round */
 #define MMS_ANSWER_MAX (256L * 1024)
 #define MMS_BACKOFF_MAX 3600        /* longest wait between attempts, s */
 #define MMS_HOLD_MIN 1              /* 409/503: the MMSC rests, seconds */
@@ -42,6 +43,7 @@ typedef struct {
     double next_slot;           /* throughput: next request not before */
     long hold_until;            /* 409/503: no request before */
     long hold;                  /* current hold length, seconds */
+    long in_flight;             /* requests running (max-connections) */
 } MmscState;
 
 /* One request of a round. */
@@ -54,8 +56,7 @@ typedef struct {
     Octstr *url;
     Octstr *answer;
     Octstr *answer_type;        /* Content-Type of the answer */
-    double start_at;
-    int started, done;
+    int started, done, held;
     CURLcode result;
     long http;
 } MmsReq;
@@ -287,19 +288,6 @@ static void mms_req_destroy(MmsClient *c, MmsReq *r)
 
 /* --- running a round ------------------------------------------------- */
 
-/* Give each request its start time: the MMSC's next throughput slot. */
-static void mms_schedule(MmsReq *r)
-{
-    MmscState *st = r->mmsc;
-    double now = mms_now();
-
-    if (st->next_slot < now)
-        st->next_slot = now;
-    r->start_at = st->next_slot;
-    if (st->conf->max_throughput > 0)
-        st->next_slot += 1.0 / st->conf->max_throughput;
-}
-
 /* Start due requests, drive the transfers until every one is done. */
 static void mms_perform(MmsClient *c, List *reqs)
 {
@@ -313,15 +301,30 @@ static void mms_perform(MmsClient *c, List *reqs)
 
         for (i = 0; i < gwlist_len(reqs); i++) {
             MmsReq *r = gwlist_get(reqs, i);
+            MmscState *st = r->mmsc;
 
             if (r->started)
                 continue;
-            if (r->start_at <= now) {
-                r->started = 1;
-                curl_multi_add_handle(c->multi, r->easy);
-            } else if (r->start_at - now < wait) {
-                wait = r->start_at - now;
+            if (st->hold_until > (long) now) {
+                /* a 409/503 came in this round: leave the rest for later */
+                r->started = r->done = r->held = 1;
+                left--;
+                continue;
             }
+            if (st->in_flight >= st->conf->max_connections)
+                continue;           /* one ends first (curl_multi_poll) */
+            if (st->next_slot > now) {
+                if (st->next_slot - now < wait)
+                    wait = st->next_slot - now;
+                continue;
+            }
+            /* max-throughput: requests start at least 1/rate apart, and
+             * an idle MMSC earns no credit for a burst later */
+            st->next_slot = now + (st->conf->max_throughput > 0 ?
+                                   1.0 / st->conf->max_throughput : 0);
+            r->started = 1;
+            st->in_flight++;
+            curl_multi_add_handle(c->multi, r->easy);
         }
         curl_multi_perform(c->multi, &running);
         while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL) {
@@ -335,6 +338,7 @@ static void mms_perform(MmsClient *c, List *reqs)
             curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->http);
             curl_multi_remove_handle(c->multi, r->easy);
             r->done = 1;
+            r->mmsc->in_flight--;
             left--;
         }
         if (left > 0)
@@ -378,6 +382,11 @@ static int mms_outcome(MmsClient *c, MmsReq *r, long *code_r,
 
     *msgid_r = NULL;
     *code_r = r->http;
+    if (r->held) {
+        *code_r = 0;
+        *text_r = octstr_create("not sent: the MMSC asked us to slow down");
+        return MMS_RETRY;
+    }
     if (r->result != CURLE_OK) {
         *text_r = octstr_create(curl_easy_strerror(r->result));
         return MMS_RETRY;
@@ -610,10 +619,8 @@ static long mms_round(MmsClient *c)
         gwlist_destroy(reqs, NULL);
         return -1;
     }
-    for (i = 0; i < gwlist_len(reqs); i++) {
-        mms_schedule(gwlist_get(reqs, i));
+    for (i = 0; i < gwlist_len(reqs); i++)
         mms_count(c, &c->counters.submitted);
-    }
     mms_perform(c, reqs);
     mms_record(c, reqs);
     n = gwlist_len(reqs);
