@@ -503,7 +503,7 @@ int mailurl_check_smtp(const Octstr *url, Octstr **err_r)
 {
     Octstr *scheme;
     Authority a;
-    long start, end, len;
+    long start, end, len, qpos;
 
     if (err_r != NULL)
         *err_r = NULL;
@@ -522,10 +522,21 @@ int mailurl_check_smtp(const Octstr *url, Octstr **err_r)
     octstr_destroy(scheme);
 
     len = octstr_len(url);
+    /* smtp:// may end in the mailbox URLs' ?tls=starttls (the default)
+     * or ?tls=none (plaintext, for test servers) */
+    qpos = octstr_search_char(url, '?', start);
+    if (qpos >= 0 && octstr_case_search(url, octstr_imm("smtp:"), 0) == 0) {
+        Octstr *param = octstr_copy(url, qpos, len - qpos);
+
+        if (octstr_str_case_compare(param, "?tls=none") == 0 ||
+            octstr_str_case_compare(param, "?tls=starttls") == 0)
+            len = qpos;
+        octstr_destroy(param);
+    }
     end = octstr_search_char(url, '/', start);
-    if (end < 0)
+    if (end < 0 || end > len)
         end = len;
-    if (octstr_search_char(url, '?', start) >= 0 ||
+    if ((qpos >= 0 && qpos < len) ||
         octstr_search_char(url, '#', start) >= 0 ||
         (end < len && end != len - 1)) {
         set_err(err_r, octstr_create("an SMTP URL is smtp://[USER@]HOST"

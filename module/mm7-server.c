@@ -324,8 +324,10 @@ static void handle_soap(Req *r)
                 octstr_get_cstr(r->p->mmsc->id), q.error_code,
                 q.error_text, octstr_get_cstr(tid));
         octstr_destroy(tid);
-        reply_mm7(r, q.error_code == MM7_FORMAT_CORRUPT ? HTTP_BAD_REQUEST
-                  : HTTP_OK, &q, q.error_code, q.error_text);
+        /* HTTP 200 with the fault: a non-2xx answer makes an MMSC send
+         * the same request again, and a corrupt one stays corrupt; the
+         * MM7 status (2007, 4004) is final for it */
+        reply_mm7(r, HTTP_OK, &q, q.error_code, q.error_text);
         goto out;
     }
     op = safe(q.op);

@@ -59,6 +59,11 @@ typedef struct {
     int started, done, held;
     CURLcode result;
     long http;
+    /* the outcome, decided once (mms_decide), then stored */
+    int out_state;
+    long out_next, out_code;
+    Octstr *out_text, *out_msgid;
+    int tell;                   /* failed for good: tell the phone */
 } MmsReq;
 
 struct MmsClient {
@@ -72,6 +77,7 @@ struct MmsClient {
     long n_mmscs;
     CURLM *multi;
     long last_purge;
+    int stuck;                  /* an outcome could not be stored */
     Mutex *lock;                /* guards counters */
     MmsClientCounters counters;
 };
@@ -282,70 +288,13 @@ static void mms_req_destroy(MmsClient *c, MmsReq *r)
     octstr_destroy(r->request);
     octstr_destroy(r->answer);
     octstr_destroy(r->answer_type);
+    octstr_destroy(r->out_text);
+    octstr_destroy(r->out_msgid);
     store_mms_destroy(r->mm);
     gw_free(r);
 }
 
 /* --- running a round ------------------------------------------------- */
-
-/* Start due requests, drive the transfers until every one is done. */
-static void mms_perform(MmsClient *c, List *reqs)
-{
-    long i, left = gwlist_len(reqs);
-    int running = 0;
-    CURLMsg *msg;
-    int queued;
-
-    while (left > 0) {
-        double now = mms_now(), wait = 0.2;
-
-        for (i = 0; i < gwlist_len(reqs); i++) {
-            MmsReq *r = gwlist_get(reqs, i);
-            MmscState *st = r->mmsc;
-
-            if (r->started)
-                continue;
-            if (st->hold_until > (long) now) {
-                /* a 409/503 came in this round: leave the rest for later */
-                r->started = r->done = r->held = 1;
-                left--;
-                continue;
-            }
-            if (st->in_flight >= st->conf->max_connections)
-                continue;           /* one ends first (curl_multi_poll) */
-            if (st->next_slot > now) {
-                if (st->next_slot - now < wait)
-                    wait = st->next_slot - now;
-                continue;
-            }
-            /* max-throughput: requests start at least 1/rate apart, and
-             * an idle MMSC earns no credit for a burst later */
-            st->next_slot = now + (st->conf->max_throughput > 0 ?
-                                   1.0 / st->conf->max_throughput : 0);
-            r->started = 1;
-            st->in_flight++;
-            curl_multi_add_handle(c->multi, r->easy);
-        }
-        curl_multi_perform(c->multi, &running);
-        while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL) {
-            MmsReq *r = NULL;
-
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **) &r);
-            r->result = msg->data.result;
-            curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->http);
-            curl_multi_remove_handle(c->multi, r->easy);
-            r->done = 1;
-            r->mmsc->in_flight--;
-            left--;
-        }
-        if (left > 0)
-            curl_multi_poll(c->multi, NULL, 0,
-                            (int) (wait * 1000) + 1, NULL);
-    }
-}
 
 /* Backoff before attempt `attempts` + 1, with +-20% jitter. */
 static long mms_backoff(const PmMmscConf *m, long attempts)
@@ -384,7 +333,8 @@ static int mms_outcome(MmsClient *c, MmsReq *r, long *code_r,
     *code_r = r->http;
     if (r->held) {
         *code_r = 0;
-        *text_r = octstr_create("not sent: the MMSC asked us to slow down");
+        *text_r = octstr_create(c->stopping ? "not sent: stopping" :
+                                "not sent: the MMSC asked us to slow down");
         return MMS_RETRY;
     }
     if (r->result != CURLE_OK) {
@@ -455,12 +405,16 @@ static int mms_outcome(MmsClient *c, MmsReq *r, long *code_r,
     case MM7_CLASS_OK:
         if (res.message_id == NULL || octstr_len(res.message_id) == 0
             || octstr_len(res.message_id) > 255) {
-            mm7_result_clear(&res);
-            octstr_destroy(*text_r);
-            *text_r = octstr_create("accepted without a usable MessageID");
-            return MMS_RETRY;
+            /* the MMSC has it: sending again would duplicate the MMS;
+             * its delivery report cannot be matched, though */
+            warning(0, "MM %s: MMSC %s accepted it without a usable "
+                    "MessageID; its delivery report will not be matched",
+                    octstr_get_cstr(r->mm->id),
+                    octstr_get_cstr(r->mmsc->conf->id));
+            *msgid_r = octstr_create("");
+        } else {
+            *msgid_r = octstr_duplicate(res.message_id);
         }
-        *msgid_r = octstr_duplicate(res.message_id);
         mm7_result_clear(&res);
         return MMS_OK;
     case MM7_CLASS_RETRY:
@@ -484,74 +438,161 @@ static void mms_tell_phone(MmsClient *c, const StoreMms *mm,
     octstr_destroy(text);
 }
 
-/* Record the outcome of every request in one store batch; once it is
- * committed, tell the phones whose MM failed for good. */
-static void mms_record(MmsClient *c, List *reqs)
+/* Decide what a finished request means (once: holds, counters, logs). */
+static void mms_decide(MmsClient *c, MmsReq *r)
 {
-    List *told = gwlist_create();
-    long i, now = time(NULL);
-    int batch = store_batch_begin(c->store) == 0, ok = 1;
+    long now = time(NULL);
+    int out;
 
-    for (i = 0; i < gwlist_len(reqs); i++) {
-        MmsReq *r = gwlist_get(reqs, i);
-        Octstr *text = NULL, *msgid = NULL;
-        long code = 0;
-        int out, state;
-        long next = 0;
+    out = mms_outcome(c, r, &r->out_code, &r->out_text, &r->out_msgid);
+    if (out == MMS_OK) {
+        r->mmsc->hold = 0;
+        r->out_state = STORE_MMS_ACCEPTED;
+        mms_count(c, &c->counters.accepted);
+        info(0, "MM %s for %s accepted by MMSC %s: MessageID %s",
+             octstr_get_cstr(r->mm->id), octstr_get_cstr(r->mm->msisdn),
+             octstr_get_cstr(r->mmsc->conf->id),
+             octstr_get_cstr(r->out_msgid));
+    } else if (out == MMS_RETRY
+               && now - r->mm->created < r->mmsc->conf->retry_max_time) {
+        r->out_state = STORE_MMS_QUEUED;
+        r->out_next = now + mms_backoff(r->mmsc->conf, r->mm->attempts + 1);
+        if (r->mmsc->hold_until > r->out_next)
+            r->out_next = r->mmsc->hold_until;
+        mms_count(c, &c->counters.retried);
+        warning(0, "MM %s for %s: MMSC %s: %ld %s; retry in %ld s",
+                octstr_get_cstr(r->mm->id), octstr_get_cstr(r->mm->msisdn),
+                octstr_get_cstr(r->mmsc->conf->id), r->out_code,
+                octstr_get_cstr(r->out_text), r->out_next - now);
+    } else {
+        r->out_state = STORE_MMS_FAILED;
+        r->tell = 1;
+        mms_count(c, &c->counters.failed);
+        warning(0, "MM %s for %s failed at MMSC %s: %ld %s%s",
+                octstr_get_cstr(r->mm->id), octstr_get_cstr(r->mm->msisdn),
+                octstr_get_cstr(r->mmsc->conf->id), r->out_code,
+                octstr_get_cstr(r->out_text), out == MMS_RETRY ?
+                " (retry-max-time reached)" : "");
+    }
+}
 
-        out = mms_outcome(c, r, &code, &text, &msgid);
-        if (out == MMS_OK) {
-            r->mmsc->hold = 0;
-            state = STORE_MMS_ACCEPTED;
-            mms_count(c, &c->counters.accepted);
-            info(0, "MM %s for %s accepted by MMSC %s: MessageID %s",
-                 octstr_get_cstr(r->mm->id), octstr_get_cstr(r->mm->msisdn),
-                 octstr_get_cstr(r->mmsc->conf->id),
-                 octstr_get_cstr(msgid));
-        } else if (out == MMS_RETRY
-                   && now - r->mm->created < r->mmsc->conf->retry_max_time) {
-            state = STORE_MMS_QUEUED;
-            next = now + mms_backoff(r->mmsc->conf, r->mm->attempts + 1);
-            if (r->mmsc->hold_until > next)
-                next = r->mmsc->hold_until;
-            mms_count(c, &c->counters.retried);
-            warning(0, "MM %s for %s: MMSC %s: %ld %s; retry in %ld s",
-                    octstr_get_cstr(r->mm->id),
-                    octstr_get_cstr(r->mm->msisdn),
-                    octstr_get_cstr(r->mmsc->conf->id), code,
-                    octstr_get_cstr(text), next - now);
-        } else {
-            state = STORE_MMS_FAILED;
-            mms_count(c, &c->counters.failed);
-            warning(0, "MM %s for %s failed at MMSC %s: %ld %s%s",
-                    octstr_get_cstr(r->mm->id),
-                    octstr_get_cstr(r->mm->msisdn),
-                    octstr_get_cstr(r->mmsc->conf->id), code,
-                    octstr_get_cstr(text), out == MMS_RETRY ?
-                    " (retry-max-time reached)" : "");
-            gwlist_append(told, r);
-        }
-        if (store_mms_set_state(c->store, r->mm->id, state, next, code,
-                                text, msgid) < 0)
+static int mms_write(MmsClient *c, MmsReq *r)
+{
+    return store_mms_set_state(c->store, r->mm->id, r->out_state,
+                               r->out_next, r->out_code, r->out_text,
+                               r->out_msgid) < 0 ? -1 : 0;
+}
+
+/*
+ * Store the outcomes of requests that just finished (one store batch),
+ * as soon as they finish: a delivery report may follow its SubmitRsp
+ * within milliseconds and must find the MessageID.  If the batch fails,
+ * each outcome is stored on its own; what still cannot be stored stays
+ * SUBMITTING and is queued again before the next round.  A phone is told
+ * of a failure only once that failure is stored.
+ */
+static void mms_record(MmsClient *c, List *finished)
+{
+    long i;
+    int ok = 1, batch = store_batch_begin(c->store) == 0;
+
+    for (i = 0; i < gwlist_len(finished); i++)
+        if (mms_write(c, gwlist_get(finished, i)) < 0)
             ok = 0;
-        octstr_destroy(r->mm->status_text);
-        r->mm->status_text = text;
-        octstr_destroy(msgid);
-    }
-    if (batch && store_batch_end(c->store, ok) < 0) {
-        /* nothing was recorded: the rows stay SUBMITTING and are sent
-         * again after a restart; better than telling phones wrongly */
-        error(0, "the outcome of %ld MMs could not be stored; they will "
-              "be sent again at the next start", gwlist_len(reqs));
-        gwlist_destroy(told, NULL);
-        return;
-    }
-    for (i = 0; i < gwlist_len(told); i++) {
-        MmsReq *r = gwlist_get(told, i);
+    if (!batch || store_batch_end(c->store, ok) < 0) {
+        warning(0, "storing the outcome of %ld MMs together failed; "
+                "storing them one by one", gwlist_len(finished));
+        for (i = 0; i < gwlist_len(finished); i++) {
+            MmsReq *r = gwlist_get(finished, i);
 
-        mms_tell_phone(c, r->mm, r->mm->status_text);
+            if (mms_write(c, r) < 0) {
+                error(0, "MM %s: its outcome cannot be stored; it will be "
+                      "sent again", octstr_get_cstr(r->mm->id));
+                r->tell = 0;
+                c->stuck = 1;
+            }
+        }
     }
-    gwlist_destroy(told, NULL);
+    for (i = 0; i < gwlist_len(finished); i++) {
+        MmsReq *r = gwlist_get(finished, i);
+
+        if (r->tell)
+            mms_tell_phone(c, r->mm, r->out_text);
+    }
+}
+
+/*
+ * Start due requests (within each MMSC's max-connections and throughput
+ * slots), drive the transfers, and store each outcome as soon as it is
+ * known.  Requests not started when a 409/503 comes in, or when the
+ * client stops, are put back unsent.
+ */
+static void mms_perform(MmsClient *c, List *reqs)
+{
+    List *finished = gwlist_create();
+    long i, left = gwlist_len(reqs);
+    int running = 0;
+    CURLMsg *msg;
+    int queued;
+
+    while (left > 0) {
+        double now = mms_now(), wait = 0.2;
+
+        for (i = 0; i < gwlist_len(reqs); i++) {
+            MmsReq *r = gwlist_get(reqs, i);
+            MmscState *st = r->mmsc;
+
+            if (r->started)
+                continue;
+            if (st->hold_until > (long) now || c->stopping) {
+                r->started = r->done = r->held = 1;
+                gwlist_append(finished, r);
+                left--;
+                continue;
+            }
+            if (st->in_flight >= st->conf->max_connections)
+                continue;           /* one ends first (curl_multi_poll) */
+            if (st->next_slot > now) {
+                if (st->next_slot - now < wait)
+                    wait = st->next_slot - now;
+                continue;
+            }
+            /* max-throughput: requests start at least 1/rate apart, and
+             * an idle MMSC earns no credit for a burst later */
+            st->next_slot = now + (st->conf->max_throughput > 0 ?
+                                   1.0 / st->conf->max_throughput : 0);
+            r->started = 1;
+            st->in_flight++;
+            curl_multi_add_handle(c->multi, r->easy);
+        }
+        curl_multi_perform(c->multi, &running);
+        while ((msg = curl_multi_info_read(c->multi, &queued)) != NULL) {
+            MmsReq *r = NULL;
+
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **) &r);
+            r->result = msg->data.result;
+            curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->http);
+            curl_multi_remove_handle(c->multi, r->easy);
+            r->done = 1;
+            r->mmsc->in_flight--;
+            gwlist_append(finished, r);
+            left--;
+        }
+        if (gwlist_len(finished) > 0) {
+            for (i = 0; i < gwlist_len(finished); i++)
+                mms_decide(c, gwlist_get(finished, i));
+            mms_record(c, finished);
+            gwlist_delete(finished, 0, gwlist_len(finished));
+            continue;               /* holds may have changed */
+        }
+        if (left > 0)
+            curl_multi_poll(c->multi, NULL, 0,
+                            (int) (wait * 1000) + 1, NULL);
+    }
+    gwlist_destroy(finished, NULL);
 }
 
 /* One round; returns the number of MMs sent (0: nothing was due). */
@@ -563,6 +604,8 @@ static long mms_round(MmsClient *c)
     long now = time(NULL), i, n;
     int ok = 1;
 
+    if (c->stuck && store_mms_requeue(c->store) >= 0)
+        c->stuck = 0;           /* nothing is in flight between rounds */
     due = store_mms_due(c->store, now, MMS_GROUP);
     if (due == NULL || gwlist_len(due) == 0) {
         gwlist_destroy(due, store_mms_destroy_item);
@@ -622,7 +665,6 @@ static long mms_round(MmsClient *c)
     for (i = 0; i < gwlist_len(reqs); i++)
         mms_count(c, &c->counters.submitted);
     mms_perform(c, reqs);
-    mms_record(c, reqs);
     n = gwlist_len(reqs);
     while ((r = gwlist_extract_first(reqs)) != NULL)
         mms_req_destroy(c, r);
@@ -706,6 +748,7 @@ void mms_client_destroy(MmsClient **cp)
         return;
     c->stopping = 1;
     gwthread_wakeup(c->thread);
+    curl_multi_wakeup(c->multi);
     gwthread_join(c->thread);
     curl_multi_cleanup(c->multi);
     mutex_destroy(c->lock);

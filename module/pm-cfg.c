@@ -368,6 +368,19 @@ static int pm_cfg_prefixes_ok(const Octstr *list)
     return ok;
 }
 
+/* 1..max printable ASCII bytes, no blanks. */
+static int pm_cfg_word_ok(const Octstr *v, long max)
+{
+    long i;
+
+    if (v == NULL || octstr_len(v) == 0 || octstr_len(v) > max)
+        return 0;
+    for (i = 0; i < octstr_len(v); i++)
+        if (octstr_get_char(v, i) <= 0x20 || octstr_get_char(v, i) >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static int pm_cfg_url_ok(const Octstr *url)
 {
     return url != NULL && (octstr_search(url, octstr_imm("http://"), 0) == 0
@@ -398,6 +411,20 @@ static int pm_cfg_check_mmsc(const PmConfig *c, PmMmscConf *m,
     if (!pm_cfg_url_ok(m->mmsc_url)) {
         *err_r = pm_cfg_error(c, g, "mmsc-url", "missing or not an http:// "
                               "or https:// URL (group id '%S')", m->id);
+        return -1;
+    }
+    if (m->sender_address != NULL && !pm_cfg_word_ok(m->sender_address, 64)) {
+        *err_r = pm_cfg_error(c, g, "sender-address", "'%S' is not a short "
+                              "code, +number or address (group id '%S')",
+                              m->sender_address, m->id);
+        return -1;
+    }
+    if (!pm_cfg_word_ok(m->mm7_version, 16)
+        || !pm_cfg_word_ok(m->mm7_xmlns, 256)) {
+        *err_r = pm_cfg_error(c, g, pm_cfg_word_ok(m->mm7_version, 16) ?
+                              "mm7-xmlns" : "mm7-version", "empty, too long "
+                              "or not printable without blanks (group id "
+                              "'%S')", m->id);
         return -1;
     }
     if (octstr_str_compare(m->type, "mm7") == 0

@@ -26,7 +26,7 @@
 
 #include "gwlib/gwlib.h"
 
-#define PUSH_CMD_MAX_LEN 2000
+#define PUSH_CMD_MAX_LEN 16000
 #define PUSH_CMD_MAX_N   999999999L
 
 enum push_cmd_type {

@@ -37,12 +37,13 @@
 #include "convert-mms.h"
 #include "store-mms.h"
 #include "mms-client.h"
+#include "push-send.h"
 
 #define PUSH_MORE_HINT " [MORE]"
 #define PUSH_REASON_MAX 60
 #define PUSH_MO_GROUP 32          /* MOs answered in one store batch */
 #define PUSH_PEER_MAX 64          /* numbers the store takes */
-#define PUSH_MO_TEXT_MAX 16000    /* MO text bytes kept (commands: 2000) */
+#define PUSH_MO_TEXT_MAX 16000    /* MO text bytes kept (= PUSH_CMD_MAX_LEN) */
 
 static void push_reply(PushCore *c, const Octstr *msisdn, const char *fmt,
                        ...)
@@ -310,6 +311,27 @@ static void push_mo_list(PushCore *c, const StoreBinding *b)
     gwlist_destroy(latest, store_mail_destroy_item);
 }
 
+/* REPLY/SEND: the mail is queued (the phone hears when it is sent) or
+ * the phone is told now why not. */
+static void push_mo_send(PushCore *c, const StoreBinding *b,
+                         const PushCmd *cmd)
+{
+    Octstr *answer = NULL;
+
+    if (c->send == NULL) {
+        push_reply(c, b->msisdn, "Sending mail by SMS is not available "
+                   "on this service.");
+        return;
+    }
+    if (push_send_sms_cmd(c->send, b, cmd, &answer) < 0) {
+        push_send_failed = 1;           /* the MO stays pending */
+        return;
+    }
+    if (answer != NULL)
+        push_reply(c, b->msisdn, "%S", answer);
+    octstr_destroy(answer);
+}
+
 static void push_mo_unbound(PushCore *c, const Octstr *msisdn)
 {
     push_count(c, &c->stats.unsubscribed, 1);
@@ -377,8 +399,7 @@ static void push_mo_handle(PushCore *c, const StoreMo *mo)
         break;
     case PUSH_CMD_REPLY:
     case PUSH_CMD_SEND:
-        push_reply(c, msisdn, "Sending mail by SMS is not available on "
-                   "this service yet.");
+        push_mo_send(c, b, cmd);
         break;
     case PUSH_CMD_BAD:
         push_reply(c, msisdn, "%S", cmd->error);
@@ -448,6 +469,7 @@ static void push_mo_batch_close(PushCore *c, List *in_batch, int failed)
     }
     gwlist_delete(in_batch, 0, gwlist_len(in_batch));
     bb_link_kick(c->link);      /* the answers are visible now */
+    push_send_kick(c->send);    /* and the mails they queued */
 }
 
 static void push_mo_group(PushCore *c, List *group)

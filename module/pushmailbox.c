@@ -36,6 +36,13 @@
 #include "mms-client.h"
 #include "store-mms.h"
 #include "webview.h"
+#include "push-send.h"
+
+/* What the MM7 endpoint's callbacks need. */
+typedef struct {
+    Store *store;
+    PushSend *send;
+} PmMm7Ctx;
 
 /*
  * glibc's mmap threshold, for the whole process.  OpenSSL allocates a
@@ -88,13 +95,21 @@ static void pm_signals(void)
 /* MM7 DeliveryReportReq or mmsbox DLR: stored before it is answered. */
 static int pm_mm7_report(const Mm7Report *r, void *ctx)
 {
-    Store *store = ctx;
+    Store *store = ((PmMm7Ctx *) ctx)->store;
     int found;
 
-    found = store_mms_report(store, r->message_id, r->status,
+    found = store_mms_report(store, r->mmsc_id, r->message_id, r->status,
                              r->date > 0 ? r->date : (long) time(NULL));
     if (found < 0)
         return -1;              /* HTTP 503: the MMSC sends it again */
+    if (found == 0 && store_mms_count(store, STORE_MMS_SUBMITTING) != 0) {
+        /* its SubmitRsp may not be stored yet: have it sent again */
+        info(0, "delivery report from MMSC %s for MessageID %s, not known "
+             "yet: asked to send it again",
+             octstr_get_cstr(r->mmsc_id),
+             r->message_id ? octstr_get_cstr(r->message_id) : "(none)");
+        return -1;
+    }
     if (found == 0)
         warning(0, "delivery report from MMSC %s for unknown MessageID %s",
                 octstr_get_cstr(r->mmsc_id),
@@ -104,6 +119,12 @@ static int pm_mm7_report(const Mm7Report *r, void *ctx)
              octstr_get_cstr(r->mmsc_id), octstr_get_cstr(r->message_id),
              octstr_get_cstr(r->status));
     return found;
+}
+
+/* MM7 DeliverReq or mmsbox MO: a phone sends mail. */
+static int pm_mm7_deliver(const Mm7Deliver *d, void *ctx)
+{
+    return push_send_mms_from(d, ((PmMm7Ctx *) ctx)->send);
 }
 
 /* Did the command line set the console's log level (-v)? */
@@ -147,6 +168,8 @@ int main(int argc, char **argv)
     AdminHttp *admin = NULL;
     WebView *web = NULL;
     MmsClient *mms = NULL;
+    PushSend *send = NULL;
+    PmMm7Ctx mm7ctx;
     Mm7Server *mm7 = NULL;
     BbLinkConf lc;
     Octstr *err = NULL, *file;
@@ -197,6 +220,10 @@ int main(int argc, char **argv)
         error(0, "cannot start the push core");
         goto out;
     }
+    send = push_send_create(cfg, store, push_core_notify, core);
+    if (send == NULL)
+        goto out;
+    push_core_set_send(core, send);
     lc.host = cfg->bearerbox_host;
     lc.port = cfg->bearerbox_port;
     lc.ssl = cfg->bearerbox_ssl;
@@ -214,7 +241,10 @@ int main(int argc, char **argv)
             goto out;
         }
         push_core_set_mms(core, mms);
-        mm7 = mm7_server_start(cfg, pm_mm7_report, NULL, store);
+        mm7ctx.store = store;
+        mm7ctx.send = send;
+        mm7 = mm7_server_start(cfg, pm_mm7_report, pm_mm7_deliver,
+                               &mm7ctx);
         if (mm7 == NULL)
             goto out;
     }
@@ -228,6 +258,12 @@ int main(int argc, char **argv)
         if (admin == NULL)
             goto out;
     }
+    if (cfg->http_port > 0 && octstr_search(cfg->public_url,
+            octstr_imm("://127."), 0) >= 0)
+        warning(0, "public-url is %s: WAP push links will point at this "
+                "host's loopback address, which phones cannot reach; set "
+                "public-url to the address of your reverse proxy",
+                octstr_get_cstr(cfg->public_url));
     info(0, "pushmailbox running");
     while (!pm_stop_requested) {
         if (pm_reopen_requested) {
@@ -248,6 +284,7 @@ out:
     admin_http_stop(&admin);
     webview_stop(&web);
     push_core_stop(core);
+    push_send_destroy(&send);
     mms_client_destroy(&mms);
     bb_link_destroy(&link);
     push_core_destroy(&core);

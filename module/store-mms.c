@@ -179,29 +179,32 @@ int store_mms_set_state(Store *s, const Octstr *id, int state,
     return r;
 }
 
-int store_mms_report(Store *s, const Octstr *message_id,
-                     const Octstr *status, long when)
+int store_mms_report(Store *s, const Octstr *mmsc,
+                     const Octstr *message_id, const Octstr *status,
+                     long when)
 {
     const char *op = "mms report";
     Octstr *st;
     int r;
 
-    if (s == NULL || status == NULL)
+    if (s == NULL || status == NULL || mmsc == NULL)
         return -1;
     if (message_id == NULL || octstr_len(message_id) == 0 ||
         !store_len_ok(message_id, MMS_MSGID_MAX))
         return 0;
     st = store_clean_text(status, MMS_REPORT_MAX);
     /* MessageIDs are the MMSC's: correlate on them only (Mbuni swaps
-     * Sender and Recipient in reports); the mmsbox dlr-url names ours */
+     * Sender and Recipient in reports), within the MMSC that sent the
+     * report; the mmsbox dlr-url names our own id */
     r = store_update_found(s, op, store_sqlf(s, "UPDATE pm_mms SET report "
-                           "= ?, report_time = %ld WHERE (message_id = ? "
-                           "AND message_id <> '') OR id = ?", when),
-                           store_binds(3, st, message_id, message_id),
+                           "= ?, report_time = %ld WHERE mmsc = ? AND "
+                           "((message_id = ? AND message_id <> '') OR "
+                           "id = ?)", when),
+                           store_binds(4, st, mmsc, message_id, message_id),
                            store_sqlf(s, "SELECT COUNT(*) FROM pm_mms "
-                           "WHERE (message_id = ? AND message_id <> '') OR "
-                           "id = ?"), store_binds(2, message_id,
-                                                  message_id));
+                           "WHERE mmsc = ? AND ((message_id = ? AND "
+                           "message_id <> '') OR id = ?)"),
+                           store_binds(3, mmsc, message_id, message_id));
     octstr_destroy(st);
     return r < 0 ? -1 : r > 0 ? 1 : 0;
 }

@@ -73,12 +73,13 @@ int store_mms_set_state(Store *s, const Octstr *id, int state,
                         const Octstr *message_id);
 
 /*
- * A delivery report: set report/report_time of the MM whose MessageID
- * (or, failing that, whose id) is `message_id`.  1 found, 0 unknown,
- * -1 error.
+ * A delivery report from MMSC `mmsc`: set report/report_time of its MM
+ * whose MessageID (or our id, which mmsbox dlr-urls carry) is
+ * `message_id`.  1 found, 0 unknown, -1 error.
  */
-int store_mms_report(Store *s, const Octstr *message_id,
-                     const Octstr *status, long when);
+int store_mms_report(Store *s, const Octstr *mmsc,
+                     const Octstr *message_id, const Octstr *status,
+                     long when);
 
 /* NULL if none (or on error, logged).  Without the body. */
 StoreMms *store_mms_get(Store *s, const Octstr *id);

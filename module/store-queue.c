@@ -209,6 +209,29 @@ int store_mt_set_state(Store *s, const Octstr *id, int state, long next_try)
                               store_binds(1, id));
 }
 
+int store_mt_set_state_if(Store *s, const Octstr *id, int expect, int state,
+                          long next_try)
+{
+    const char *op = "mt set state if";
+    long r;
+
+    if (s == NULL || state < STORE_MT_QUEUED || state > STORE_MT_FAILED ||
+        expect < STORE_MT_QUEUED || expect > STORE_MT_FAILED) {
+        error(0, "store: %s: bad state %d/%d", op, expect, state);
+        return -1;
+    }
+    if (!mt_id_ok(id))
+        return 0;
+    /* the state condition makes "changed" and "found" the same thing in
+     * both dialects, except when nothing would change: count that too */
+    r = store_exec(s, op, store_sqlf(s, "UPDATE pm_mt SET state = %d, "
+                   "next_try = %ld%s WHERE id = ? AND state = %d", state,
+                   next_try, state == STORE_MT_ACCEPTED ||
+                   state == STORE_MT_FAILED ? ", body = ''" : "", expect),
+                   store_binds(1, id));
+    return r < 0 ? -1 : r > 0 ? 1 : 0;
+}
+
 int store_mt_dlr(Store *s, const Octstr *id, int dlr_type, long when)
 {
     const char *op = "mt dlr";

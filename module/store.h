@@ -261,6 +261,12 @@ int store_mt_requeue_sent(Store *s);
 int store_mt_set_state(Store *s, const Octstr *id, int state,
                        long next_try);
 
+/* As store_mt_set_state, only while the MT is in state `expect` (a
+ * side path, e.g. the PPG, must not undo what the link did).  1 changed,
+ * 0 unknown id or not in `expect`, -1 error. */
+int store_mt_set_state_if(Store *s, const Octstr *id, int expect, int state,
+                          long next_try);
+
 /* 1 found, 0 unknown id, -1 error. */
 int store_mt_dlr(Store *s, const Octstr *id, int dlr_type, long when);
 

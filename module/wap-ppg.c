@@ -32,6 +32,7 @@
 #define PPG_TIMEOUT 30L
 
 typedef struct {
+    long queued;            /* when the MT was held for us */
     Octstr *id;             /* MT id: push-id and dlr-url */
     Octstr *msisdn;
     Octstr *si;             /* SI document */
@@ -264,19 +265,34 @@ static void ppg_thread(void *arg)
             job_destroy(j);
             continue;
         }
+        /* a push that could not finish within the MT's hold is left to
+         * bearerbox: both sending it would give the phone two */
+        if (time(NULL) - j->queued > WAP_PPG_HOLD - PPG_TIMEOUT
+                                     - PPG_CONNECT_TIMEOUT - 10) {
+            warning(0, "WAP push for %s waited too long for the PPG; it "
+                    "goes through bearerbox", octstr_get_cstr(j->msisdn));
+            store_mt_set_state_if(p->store, j->id, STORE_MT_QUEUED,
+                                  STORE_MT_QUEUED, (long) time(NULL));
+            job_destroy(j);
+            continue;
+        }
         why = NULL;
         code = h != NULL ? ppg_post(p, h, j, &why)
                          : (why = octstr_create("no CURL handle"), -1);
         if (code >= 1000 && code <= 1999) {
             info(0, "WAP push for %s accepted by the PPG (%s)",
                  octstr_get_cstr(j->msisdn), octstr_get_cstr(why));
-            store_mt_set_state(p->store, j->id, STORE_MT_ACCEPTED, 0);
+            if (store_mt_set_state_if(p->store, j->id, STORE_MT_QUEUED,
+                                      STORE_MT_ACCEPTED, 0) == 0)
+                warning(0, "WAP push for %s: bearerbox had taken it already",
+                        octstr_get_cstr(j->msisdn));
         } else if (!p->stopping) {
             warning(0, "PPG refused or missed the WAP push for %s (%s); "
                     "it goes through bearerbox instead",
                     octstr_get_cstr(j->msisdn), octstr_get_cstr(why));
-            store_mt_set_state(p->store, j->id, STORE_MT_QUEUED,
-                               (long) time(NULL));
+            /* release the hold, unless the link has moved it on */
+            store_mt_set_state_if(p->store, j->id, STORE_MT_QUEUED,
+                                  STORE_MT_QUEUED, (long) time(NULL));
         }
         octstr_destroy(why);
         job_destroy(j);
@@ -323,6 +339,7 @@ int wap_ppg_submit(WapPpg *p, const Octstr *mt_id, const Octstr *msisdn,
         gwlist_len(p->jobs) >= WAP_PPG_QUEUE_MAX)
         return -1;
     j = gw_malloc(sizeof(*j));
+    j->queued = time(NULL);
     j->id = octstr_duplicate(mt_id);
     j->msisdn = octstr_duplicate(msisdn);
     j->si = octstr_duplicate(si_doc);

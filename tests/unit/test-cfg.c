@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "gwlib/gwlib.h"
 #include "pm-cfg.h"
+#include "pm-secret.h"
 #include "test-common.h"
 
 static char dir[] = "/tmp/pm-test-cfg-XXXXXX";
@@ -170,6 +173,170 @@ static void test_errors(void)
                  "lock-timeout", "1 to 600");
 }
 
+#define PM_GROUP(extra) \
+    BASE "group = pushmail\nsmsbox-id = pm\nglobal-sender = 1\n" \
+    "db-id = pmdb\nsecret-key-file = /tmp/k\n" extra "\n\n"
+#define MMSC(extra) \
+    "group = pushmail-mmsc\nid = m1\nmmsc-url = http://127.0.0.1:9/mm7\n" \
+    "sender-address = 5555\n" extra "\n\n"
+
+static void test_mmsc_groups(void)
+{
+    Octstr *err = NULL, *id;
+    PmConfig *c;
+    const PmMmscConf *m;
+
+    test_begin("pushmail-mmsc groups: defaults, content class, lookup");
+    c = load(PM_GROUP("") MMSC("allowed-prefix = +4670;+4673\n"
+                               "content-class = image-basic")
+             "group = pushmail-mmsc\nid = box\ntype = mmsbox\n"
+             "mmsc-url = https://mmsbox.example/sendmms\n"
+             "incoming-port = 14001\nincoming-username = u\n"
+             "incoming-password = p\nmax-message-size = 102400\n", &err);
+    test_assert(c != NULL);
+    if (c == NULL)
+        fprintf(stderr, "  error was: %s\n", octstr_get_cstr(err));
+    if (c != NULL) {
+        test_assert(gwlist_len(c->mmscs) == 2);
+        m = pm_cfg_mmsc_for(c, octstr_imm("+46701234567"));
+        test_assert(m != NULL && octstr_str_compare(m->id, "m1") == 0);
+        test_assert(m != NULL && m->max_message_size == 30 * 1024 &&
+                    m->max_width == 160 && m->max_height == 120);
+        test_assert(m != NULL &&
+                    octstr_str_compare(m->mm7_version, "5.3.0") == 0 &&
+                    m->max_connections == 32 && m->retry_interval == 30);
+        /* not m1's prefix: the next group (no prefix list) serves it */
+        m = pm_cfg_mmsc_for(c, octstr_imm("+15550001"));
+        test_assert(m != NULL && octstr_str_compare(m->id, "box") == 0 &&
+                    m->max_message_size == 102400);
+        id = octstr_create("box");
+        test_assert(pm_cfg_mmsc_by_id(c, id) == m);
+        octstr_destroy(id);
+        test_assert(pm_cfg_mmsc_by_id(c, octstr_imm("zz")) == NULL);
+    }
+    pm_cfg_destroy(c);
+    octstr_destroy(err);
+    test_end();
+
+    expect_error("mmsc: bad type", PM_GROUP("") MMSC("type = smtp"),
+                 "type", "smtp");
+    expect_error("mmsc: missing url",
+                 PM_GROUP("") "group = pushmail-mmsc\nid = m1\n"
+                 "sender-address = 5555\n", "mmsc-url", NULL);
+    expect_error("mmsc: mm7 without sender-address",
+                 PM_GROUP("") "group = pushmail-mmsc\nid = m1\n"
+                 "mmsc-url = http://x/\n", "sender-address", "reports");
+    expect_error("mmsc: incoming port without credentials",
+                 PM_GROUP("") MMSC("incoming-port = 14002"),
+                 "incoming-username", NULL);
+    expect_error("mmsc: two groups, one id",
+                 PM_GROUP("") MMSC("") MMSC(""), "id", "two groups");
+    expect_error("mmsc: bad prefix list",
+                 PM_GROUP("") MMSC("allowed-prefix = 4670;abc"),
+                 "allowed-prefix", NULL);
+    expect_error("mmsc: incoming port equal to admin-port",
+                 PM_GROUP("admin-port = 14003\nadmin-password = a")
+                 MMSC("incoming-port = 14003\nincoming-username = u\n"
+                      "incoming-password = p"), "incoming-port", NULL);
+    expect_error("mmsc: size above the store's limit",
+                 PM_GROUP("") MMSC("max-message-size = 9000000"),
+                 "max-message-size", NULL);
+    expect_error("mmsc: unknown variable", PM_GROUP("") MMSC("colour = red"),
+                 "pushmail.conf", NULL);
+    expect_error("mmsc: sender-address with a blank",
+                 PM_GROUP("") "group = pushmail-mmsc\nid = m1\n"
+                 "mmsc-url = http://x/\nsender-address = 55 55\n",
+                 "sender-address", NULL);
+}
+
+static void test_web(void)
+{
+    Octstr *err = NULL;
+    PmConfig *c;
+
+    test_begin("web view: public-url default and trailing slash");
+    c = load(PM_GROUP("http-port = 14010"), &err);
+    test_assert(c != NULL && c->public_url != NULL &&
+                octstr_str_compare(c->public_url,
+                                   "http://127.0.0.1:14010") == 0);
+    pm_cfg_destroy(c);
+    c = load(PM_GROUP("http-port = 14010\n"
+                      "public-url = https://m.example.net/pm/"), &err);
+    test_assert(c != NULL && octstr_str_compare(c->public_url,
+                "https://m.example.net/pm") == 0);
+    test_assert(c != NULL && c->view_lifetime == 604800 &&
+                c->send_budget == 20 && c->save_sent == 1 &&
+                octstr_str_compare(c->sent_folder, "Sent") == 0);
+    pm_cfg_destroy(c);
+    octstr_destroy(err);
+    test_end();
+    expect_error("web: http-port equal to admin-port",
+                 PM_GROUP("admin-port = 14011\nadmin-password = a\n"
+                          "http-port = 14011"), "http-port", NULL);
+    expect_error("web: ppg without url", PM_GROUP("wap-push-via = ppg"),
+                 "ppg-url", NULL);
+    expect_error("web: bad wap-push-via", PM_GROUP("wap-push-via = mms"),
+                 "wap-push-via", "mms");
+    expect_error("web: public-url not http",
+                 PM_GROUP("public-url = ftp://x/"), "public-url", NULL);
+}
+
+static void test_sealed(void)
+{
+    Octstr *err = NULL, *key_file, *plain, *sealed, *text;
+    PmSecretKey *key;
+    PmConfig *c;
+    unsigned char raw[32];
+    int fd, i;
+
+    test_begin("sealed passwords open with the key, and only with it");
+    key_file = octstr_format("%s/seal.key", dir);
+    for (i = 0; i < 32; i++)
+        raw[i] = (unsigned char) (i * 7 + 3);
+    fd = open(octstr_get_cstr(key_file), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    test_assert(fd >= 0 && write(fd, raw, 32) == 32);
+    close(fd);
+    key = pm_secret_key_load(key_file, &err);
+    test_assert(key != NULL);
+    plain = octstr_create("mm7 p\xc3\xa4ss");
+    sealed = key ? pm_secret_encrypt(key, plain) : NULL;
+    text = octstr_format(BASE "group = pushmail\nsmsbox-id = pm\n"
+                         "global-sender = 1\ndb-id = pmdb\n"
+                         "secret-key-file = %S\nadmin-port = 14020\n"
+                         "admin-password = enc:%S\n\n"
+                         MMSC("password = enc:%S"), key_file, sealed,
+                         sealed);
+    c = load(octstr_get_cstr(text), &err);
+    test_assert(c != NULL);
+    if (c != NULL) {
+        const PmMmscConf *m = gwlist_get(c->mmscs, 0);
+
+        test_assert(octstr_compare(c->admin_password, plain) == 0);
+        test_assert(octstr_compare(m->password, plain) == 0);
+    }
+    pm_cfg_destroy(c);
+    octstr_destroy(text);
+    /* a damaged value: refused, and the error does not echo it */
+    octstr_set_char(sealed, 10, octstr_get_char(sealed, 10) == 'A' ?
+                    'B' : 'A');
+    text = octstr_format(BASE "group = pushmail\nsmsbox-id = pm\n"
+                         "global-sender = 1\ndb-id = pmdb\n"
+                         "secret-key-file = %S\n\n"
+                         MMSC("password = enc:%S"), key_file, sealed);
+    c = load(octstr_get_cstr(text), &err);
+    test_assert(c == NULL && err_has(err, "password") &&
+                err_has(err, "does not open"));
+    test_assert(err != NULL && octstr_search(err, sealed, 0) < 0);
+    pm_cfg_destroy(c);
+    octstr_destroy(text);
+    octstr_destroy(err);
+    octstr_destroy(sealed);
+    octstr_destroy(plain);
+    pm_secret_key_destroy(key);
+    octstr_destroy(key_file);
+    test_end();
+}
+
 static void test_unknown_variable(void)
 {
     Octstr *err = NULL;
@@ -214,6 +381,9 @@ int main(void)
     test_values();
     test_errors();
     test_unknown_variable();
+    test_mmsc_groups();
+    test_web();
+    test_sealed();
     test_missing_file();
     cmd = octstr_format("rm -rf '%s'", dir);
     if (system(octstr_get_cstr(cmd)) != 0)

@@ -782,17 +782,17 @@ static void test_mms(Store *s)
     test_end();
 
     begin("mms: reports by MessageID or by our id; unknown ones");
-    test_assert(store_mms_report(s, octstr_imm("msg-77"),
+    test_assert(store_mms_report(s, octstr_imm("mmsc1"), octstr_imm("msg-77"),
                                  octstr_imm("Retrieved"), now) == 1);
     got = store_mms_get(s, id1);
     test_assert(got != NULL &&
                 octstr_str_compare(got->report, "Retrieved") == 0 &&
                 got->report_time == now);
     store_mms_destroy(got);
-    test_assert(store_mms_report(s, id2, octstr_imm("Expired"), now) == 1);
-    test_assert(store_mms_report(s, octstr_imm("msg-none"),
+    test_assert(store_mms_report(s, octstr_imm("mmsc1"), id2, octstr_imm("Expired"), now) == 1);
+    test_assert(store_mms_report(s, octstr_imm("mmsc1"), octstr_imm("msg-none"),
                                  octstr_imm("Retrieved"), now) == 0);
-    test_assert(store_mms_report(s, octstr_imm(""),
+    test_assert(store_mms_report(s, octstr_imm("mmsc1"), octstr_imm(""),
                                  octstr_imm("Retrieved"), now) == 0);
     test_assert(store_mms_count(s, STORE_MMS_ACCEPTED) == 1);
     test_end();
