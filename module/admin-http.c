@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "admin-http.h"
+#include "store-mms.h"
+#include "store-outmail.h"
 #include "mail-watch.h"
 #include "pm-log.h"
 
@@ -70,8 +72,13 @@ static Octstr *admin_status(AdminHttp *a, int xml)
     long bindings = store_binding_count(a->store);
     long queued = store_mt_count(a->store, STORE_MT_QUEUED);
     long sent = store_mt_count(a->store, STORE_MT_SENT);
+    long mms[4], mail[4];
     Octstr *out;
 
+    for (i = 0; i < 4; i++) {
+        mms[i] = store_mms_count(a->store, (int) i);
+        mail[i] = store_outmail_count(a->store, (int) i);
+    }
     bb_link_counters(a->link, &lc);
     push_core_stats(a->core, &ps);
     admin_count_states(st, &n);
@@ -105,6 +112,15 @@ static Octstr *admin_status(AdminHttp *a, int xml)
             queued, sent, ps.mo_pending, ps.prompts, ps.summaries,
             ps.commands, ps.unsubscribed, ps.notices, lc.mo, lc.dlr,
             lc.mt_sent, lc.mt_acked, lc.mt_failed);
+        octstr_format_append(out,
+            "MMS (kept 7 days): %ld queued, %ld being submitted, "
+            "%ld accepted, %ld failed\n"
+            "mail from phones: %ld queued, %ld sending, %ld sent, "
+            "%ld failed\n",
+            mms[STORE_MMS_QUEUED], mms[STORE_MMS_SUBMITTING],
+            mms[STORE_MMS_ACCEPTED], mms[STORE_MMS_FAILED],
+            mail[STORE_OUTMAIL_QUEUED], mail[STORE_OUTMAIL_SENDING],
+            mail[STORE_OUTMAIL_SENT], mail[STORE_OUTMAIL_FAILED]);
     } else {
         out = octstr_format(
             "<?xml version=\"1.0\"?>\n<pushmail>\n"
@@ -135,10 +151,19 @@ static Octstr *admin_status(AdminHttp *a, int xml)
             "<commands>%ld</commands><not-subscribed>%ld</not-subscribed>"
             "<notices>%ld</notices><mo>%ld</mo><dlr>%ld</dlr>"
             "<mt-sent>%ld</mt-sent><mt-accepted>%ld</mt-accepted>"
-            "<mt-failed>%ld</mt-failed></counters>\n</pushmail>\n",
+            "<mt-failed>%ld</mt-failed></counters>\n",
             queued, sent, ps.mo_pending, ps.prompts, ps.summaries,
             ps.commands, ps.unsubscribed, ps.notices, lc.mo, lc.dlr,
             lc.mt_sent, lc.mt_acked, lc.mt_failed);
+        octstr_format_append(out,
+            "  <mms queued=\"%ld\" submitting=\"%ld\" accepted=\"%ld\" "
+            "failed=\"%ld\"/>\n"
+            "  <mail queued=\"%ld\" sending=\"%ld\" sent=\"%ld\" "
+            "failed=\"%ld\"/>\n</pushmail>\n",
+            mms[STORE_MMS_QUEUED], mms[STORE_MMS_SUBMITTING],
+            mms[STORE_MMS_ACCEPTED], mms[STORE_MMS_FAILED],
+            mail[STORE_OUTMAIL_QUEUED], mail[STORE_OUTMAIL_SENDING],
+            mail[STORE_OUTMAIL_SENT], mail[STORE_OUTMAIL_FAILED]);
     }
     gwlist_destroy(st, mail_watch_status_destroy_item);
     return out;

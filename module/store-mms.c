@@ -75,7 +75,9 @@ static Octstr *col_or_empty(List *row, long i)
     return v != NULL ? v : octstr_create("");
 }
 
-static void *mms_from_row(List *row)
+/* with_body 0: column 5 is a placeholder (a literal 0: Kannel's mysql
+ * driver cannot fetch a zero-length literal such as ''). */
+static StoreMms *mms_parse(List *row, int with_body)
 {
     StoreMms *m = gw_malloc(sizeof(*m));
     long state;
@@ -91,7 +93,7 @@ static void *mms_from_row(List *row)
     m->report = col_or_empty(row, 14);
     if (m->id == NULL || m->msisdn == NULL || m->mmsc == NULL ||
         store_col_long(row, 2, &m->n) < 0 ||
-        store_col_hex(row, 5, &m->body) < 0 ||
+        (with_body && store_col_hex(row, 5, &m->body) < 0) ||
         store_col_long(row, 7, &m->created) < 0 ||
         store_col_long(row, 8, &m->attempts) < 0 ||
         store_col_long(row, 9, &m->next_try) < 0 ||
@@ -109,9 +111,20 @@ static void *mms_from_row(List *row)
     return m;
 }
 
-static List *mms_rows(List *rows)
+static void *mms_row_body(List *row)
 {
-    return store_rows_to(rows, mms_from_row, store_mms_destroy_item);
+    return mms_parse(row, 1);
+}
+
+static void *mms_row_nobody(List *row)
+{
+    return mms_parse(row, 0);
+}
+
+static List *mms_rows(List *rows, int with_body)
+{
+    return store_rows_to(rows, with_body ? mms_row_body : mms_row_nobody,
+                         store_mms_destroy_item);
 }
 
 List *store_mms_due(Store *s, long now, long max)
@@ -125,7 +138,7 @@ List *store_mms_due(Store *s, long now, long max)
     return mms_rows(store_query(s, "mms due", store_sqlf(s, "SELECT "
                     MMS_COLS " FROM pm_mms WHERE state = %d AND next_try "
                     "<= %ld ORDER BY seq LIMIT %ld", "body",
-                    STORE_MMS_QUEUED, now, max), NULL));
+                    STORE_MMS_QUEUED, now, max), NULL), 1);
 }
 
 long store_mms_requeue(Store *s)
@@ -217,7 +230,7 @@ StoreMms *store_mms_get(Store *s, const Octstr *id)
     if (s == NULL || !mms_id_ok(id))
         return NULL;
     l = mms_rows(store_query(s, "mms get", store_sqlf(s, "SELECT " MMS_COLS
-                 " FROM pm_mms WHERE id = ?", "''"), store_binds(1, id)));
+                 " FROM pm_mms WHERE id = ?", "0"), store_binds(1, id)), 0);
     m = l != NULL ? gwlist_extract_first(l) : NULL;
     gwlist_destroy(l, store_mms_destroy_item);
     return m;
@@ -233,8 +246,8 @@ List *store_mms_latest(Store *s, const Octstr *msisdn, long count)
         count = MMS_LIST_MAX;
     return mms_rows(store_query(s, "mms latest", store_sqlf(s, "SELECT "
                     MMS_COLS " FROM pm_mms WHERE msisdn = ? ORDER BY "
-                    "created DESC, seq DESC LIMIT %ld", "''", count),
-                    store_binds(1, msisdn)));
+                    "created DESC, seq DESC LIMIT %ld", "0", count),
+                    store_binds(1, msisdn)), 0);
 }
 
 long store_mms_count(Store *s, int state)

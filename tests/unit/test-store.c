@@ -741,7 +741,9 @@ static void test_mms(Store *s)
     test_assert(store_mms_add(s, &q) == 0);
     q.id = id2;
     q.n = 4;
+    q.subject = octstr_imm("");         /* empty values bind too */
     test_assert(store_mms_add(s, &q) == 0);
+    q.subject = octstr_imm("Gr\xc3\xbc\xc3\x9f & <x>");
     due = store_mms_due(s, now + 1, 10);
     got = mms_find(due, id1);
     test_assert(due != NULL && gwlist_len(due) >= 2 && got != NULL);
