@@ -628,3 +628,14 @@ Octstr *convert_header_decode(const Octstr *raw)
     octstr_destroy(dec);
     return out;
 }
+
+void convert_cut_utf8(Octstr *s, long max)
+{
+    if (max < 0)
+        max = 0;
+    if (octstr_len(s) <= max)
+        return;
+    while (max > 0 && (octstr_get_char(s, max) & 0xC0) == 0x80)
+        max--;
+    octstr_truncate(s, max);
+}

@@ -33,19 +33,6 @@ static void set_err(Octstr **err_r, Octstr *why)
         octstr_destroy(why);
 }
 
-/* Cut UTF-8 `s` to at most max bytes at a character boundary. */
-static void cut_utf8(Octstr *s, long max)
-{
-    long n = octstr_len(s);
-
-    if (n <= max)
-        return;
-    n = max;
-    while (n > 0 && (octstr_get_char(s, n) & 0xC0) == 0x80)
-        n--;
-    octstr_truncate(s, n);
-}
-
 typedef struct {
     ConvertMm *m;
     long parts;
@@ -165,7 +152,7 @@ static void text_append(ConvertMm *m, Octstr *t)
         if (octstr_len(m->text) > 0)
             octstr_append_cstr(m->text, "\n\n");
         octstr_append(m->text, tidy);
-        cut_utf8(m->text, CONVERT_MAX_BODY);
+        convert_cut_utf8(m->text, CONVERT_MAX_BODY);
     }
     octstr_destroy(tidy);
 }
@@ -250,7 +237,7 @@ static Octstr *clean_name(const char *v)
     while (octstr_len(n) > 0 && (octstr_get_char(n, 0) == '.' ||
                                  octstr_get_char(n, 0) == ' '))
         octstr_delete(n, 0, 1);
-    cut_utf8(n, NAME_MAX_BYTES);
+    convert_cut_utf8(n, NAME_MAX_BYTES);
     octstr_strip_blanks(n);
     if (octstr_len(n) == 0) {
         octstr_destroy(n);

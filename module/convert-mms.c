@@ -89,18 +89,6 @@ typedef struct {
 
 /* --- small text helpers -------------------------------------------- */
 
-/* Cut to at most max bytes, never inside a UTF-8 sequence. */
-static void utf8_cut(Octstr *t, long max)
-{
-    if (max < 0)
-        max = 0;
-    if (octstr_len(t) <= max)
-        return;
-    while (max > 0 && (octstr_get_char(t, max) & 0xC0) == 0x80)
-        max--;
-    octstr_delete(t, max, octstr_len(t) - max);
-}
-
 /* Remove `drop` bytes (at least) from the end and mark the cut. */
 static void cut_marked(Octstr *t, long drop)
 {
@@ -112,7 +100,7 @@ static void cut_marked(Octstr *t, long drop)
         octstr_delete(t, 0, octstr_len(t));
         return;
     }
-    utf8_cut(t, keep);
+    convert_cut_utf8(t, keep);
     octstr_append_cstr(t, TRUNC_MARK);
 }
 
@@ -164,7 +152,7 @@ static Octstr *safe_loc(const Octstr *name, const char *fallback,
         octstr_delete(s, 0, 1);
     if (octstr_len(s) == 0)
         octstr_append_cstr(s, fallback);
-    utf8_cut(s, LOC_MAX - (long) strlen(ext));
+    convert_cut_utf8(s, LOC_MAX - (long) strlen(ext));
     octstr_append_cstr(s, ext);
     return s;
 }
@@ -243,7 +231,7 @@ static Octstr *image_name(GMimePart *part)
         slash = last_char(name, '\\');
     if (slash >= 0)
         octstr_delete(name, 0, slash + 1);
-    utf8_cut(name, SHOWN_NAME_MAX);
+    convert_cut_utf8(name, SHOWN_NAME_MAX);
     if (octstr_len(name) == 0) {
         octstr_destroy(name);
         return NULL;
@@ -410,13 +398,13 @@ static Octstr *header_text(const Build *b)
         && octstr_case_compare(m->from_addr, m->from) != 0)
         octstr_format_append(t, " <%S>", m->from_addr);
     s = octstr_duplicate(m->subject);
-    utf8_cut(s, HEADER_MAX / 2);
+    convert_cut_utf8(s, HEADER_MAX / 2);
     octstr_format_append(t, "\nSubject: %S",
                          octstr_len(s) > 0 ? s : octstr_imm("(no subject)"));
     if (m->date != NULL && octstr_len(m->date) > 0)
         octstr_format_append(t, "\nDate: %S", m->date);
     octstr_destroy(s);
-    utf8_cut(t, HEADER_MAX);
+    convert_cut_utf8(t, HEADER_MAX);
     return t;
 }
 

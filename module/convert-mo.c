@@ -36,19 +36,6 @@ static void set_err(Octstr **err_r, Octstr *why)
         octstr_destroy(why);
 }
 
-/* Cut UTF-8 `s` to at most max bytes at a character boundary. */
-static void cut_utf8(Octstr *s, long max)
-{
-    long n = octstr_len(s);
-
-    if (n <= max)
-        return;
-    n = max;
-    while (n > 0 && (octstr_get_char(s, n) & 0xC0) == 0x80)
-        n--;
-    octstr_truncate(s, n);
-}
-
 /* Up to 40 printable ASCII bytes of `s` for a phone message. */
 static Octstr *quote_for_phone(const Octstr *s)
 {
@@ -204,7 +191,7 @@ Octstr *convert_mo_subject(const Octstr *text, long words)
     }
     octstr_destroy(tidy);
     if (octstr_len(out) > CONVERT_MO_SUBJECT_MAX - 3) {
-        cut_utf8(out, CONVERT_MO_SUBJECT_MAX - 3);
+        convert_cut_utf8(out, CONVERT_MO_SUBJECT_MAX - 3);
         more = 1;
     }
     if (more)
@@ -344,7 +331,7 @@ Octstr *convert_mo_build(const ConvertMoHead *h, const Octstr *text,
                                    octstr_get_cstr(gwlist_get((List *) h->to,
                                                               i)));
     v = octstr_duplicate(h->subject ? h->subject : octstr_imm(""));
-    cut_utf8(v, SUBJECT_HEADER_MAX);
+    convert_cut_utf8(v, SUBJECT_HEADER_MAX);
     for (i = 0; i < octstr_len(v); i++)
         if (octstr_get_char(v, i) < 0x20)
             octstr_set_char(v, i, ' ');
@@ -512,7 +499,7 @@ Octstr *convert_mo_reply_complete(const Octstr *draft,
         subject = octstr_duplicate(orig->subject);
     else
         subject = octstr_format("Re: %S", orig->subject);
-    cut_utf8(subject, CONVERT_MO_SUBJECT_MAX);
+    convert_cut_utf8(subject, CONVERT_MO_SUBJECT_MAX);
     refs = reply_references(orig->references, orig->message_id);
 
     stream = g_mime_stream_mem_new_with_buffer(octstr_get_cstr(draft),

@@ -3,7 +3,8 @@
  *
  * Exports: convert_init, convert_deinit, convert_mail_parse,
  *          convert_mail_destroy, convert_sender_name (convert-text.c);
- *          convert_header_decode, convert_text_tidy, convert_to_utf8
+ *          convert_header_decode, convert_text_tidy, convert_to_utf8,
+ *          convert_cut_utf8
  *          (convert-clean.c); convert_html_to_text (convert-html.c).
  *
  * Limits: raw mail up to CONVERT_MAX_MAIL bytes, MIME depth
@@ -89,6 +90,10 @@ Octstr *convert_sender_name(const Octstr *raw_from);
  * Returns a new Octstr, never NULL.  Thread-safe.
  */
 Octstr *convert_text_tidy(const Octstr *text);
+
+/* Cut UTF-8 text `s` in place to at most `max` bytes (max < 0: 0), never
+ * inside a character. */
+void convert_cut_utf8(Octstr *s, long max);
 
 /*
  * `len` bytes in MIME charset `charset` (NULL or unknown: UTF-8 when

@@ -590,19 +590,6 @@ static int push_mo_sender_ok(const Octstr *s)
     return 1;
 }
 
-/* Cut UTF-8 text to at most `max` bytes, at a character boundary. */
-static void push_cut_utf8(Octstr *t, long max)
-{
-    long n = octstr_len(t);
-
-    if (n <= max)
-        return;
-    n = max;
-    while (n > 0 && (octstr_get_char(t, n) & 0xC0) == 0x80)
-        n--;
-    octstr_truncate(t, n);
-}
-
 int push_core_mo(Msg *msg, void *ctx)
 {
     PushCore *c = ctx;
@@ -626,7 +613,7 @@ int push_core_mo(Msg *msg, void *ctx)
                                  : octstr_create("");
     mo.receiver = receiver;
     mo.text = push_mo_text(msg);
-    push_cut_utf8(mo.text, PUSH_MO_TEXT_MAX);
+    convert_cut_utf8(mo.text, PUSH_MO_TEXT_MAX);
     mo.received = time(NULL);
     r = store_mo_add(c->store, &mo);
     if (r == 1) {

@@ -434,6 +434,21 @@ Octstr *store_clean_text(const Octstr *in, long max)
 }
 
 /* "+" and 1..STORE_MSISDN_MAX-1 digits. */
+int store_id_ok(const Octstr *id)
+{
+    long i;
+
+    if (id == NULL || octstr_len(id) != 32)
+        return 0;
+    for (i = 0; i < 32; i++) {
+        int c = octstr_get_char(id, i);
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
 int store_msisdn_ok(const Octstr *m)
 {
     long i;

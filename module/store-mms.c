@@ -19,21 +19,6 @@
 #define MMS_MSGID_MAX 255
 #define MMS_REPORT_MAX 32
 
-static int mms_id_ok(const Octstr *id)
-{
-    long i;
-
-    if (id == NULL || octstr_len(id) != 32)
-        return 0;
-    for (i = 0; i < 32; i++) {
-        int c = octstr_get_char(id, i);
-
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 int store_mms_add(Store *s, const StoreMms *m)
 {
     const char *op = "mms add";
@@ -43,7 +28,7 @@ int store_mms_add(Store *s, const StoreMms *m)
 
     if (s == NULL || m == NULL)
         return -1;
-    if (!mms_id_ok(m->id) || !store_msisdn_ok(m->msisdn) ||
+    if (!store_id_ok(m->id) || !store_msisdn_ok(m->msisdn) ||
         m->mmsc == NULL || !store_len_ok(m->mmsc, STORE_PEER_MAX) ||
         m->content_type == NULL ||
         !store_len_ok(m->content_type, STORE_ERROR_MAX) ||
@@ -166,7 +151,7 @@ int store_mms_set_state(Store *s, const Octstr *id, int state,
         gwlist_destroy(binds, NULL);
         return -1;
     }
-    if (!mms_id_ok(id)) {
+    if (!store_id_ok(id)) {
         gwlist_destroy(binds, NULL);
         return 0;
     }
@@ -227,7 +212,7 @@ StoreMms *store_mms_get(Store *s, const Octstr *id)
     List *l;
     StoreMms *m;
 
-    if (s == NULL || !mms_id_ok(id))
+    if (s == NULL || !store_id_ok(id))
         return NULL;
     l = mms_rows(store_query(s, "mms get", store_sqlf(s, "SELECT " MMS_COLS
                  " FROM pm_mms WHERE id = ?", "0"), store_binds(1, id)), 0);

@@ -26,20 +26,6 @@
                      "created, attempts, next_try, state, copy_state, " \
                      "last_error"
 
-static int id_ok(const Octstr *id)
-{
-    long i;
-
-    if (id == NULL || octstr_len(id) != 32)
-        return 0;
-    for (i = 0; i < 32; i++) {
-        int c = octstr_get_char(id, i);
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 /* NULL, or 0..max bytes of printable ASCII without spaces. */
 static int ref_ok(const Octstr *ref)
 {
@@ -87,7 +73,7 @@ int store_outmail_add(Store *s, const StoreOutmail *m)
 
     if (s == NULL || m == NULL)
         return -1;
-    if (!id_ok(m->id) || store_bad_msisdn(m->msisdn, op) ||
+    if (!store_id_ok(m->id) || store_bad_msisdn(m->msisdn, op) ||
         !ref_ok(m->ref) || !rcpts_ok(m->rcpts) || m->message == NULL ||
         octstr_len(m->message) > STORE_OUTMAIL_MAX ||
         m->origin < STORE_OUTMAIL_SMS_SEND || m->origin > STORE_OUTMAIL_MMS ||
@@ -168,7 +154,7 @@ static StoreOutmail *outmail_from_row(List *row)
     m->rcpts = store_col_str(row, 4);
     m->summary = store_col_str(row, 6);
     m->last_error = store_col_str(row, 12);
-    if (!id_ok(m->id) || !store_msisdn_ok(m->msisdn) ||
+    if (!store_id_ok(m->id) || !store_msisdn_ok(m->msisdn) ||
         store_col_long(row, 2, &origin) < 0 ||
         store_col_hex(row, 5, &m->message) < 0 ||
         store_col_long(row, 7, &m->created) < 0 ||
@@ -224,7 +210,7 @@ StoreOutmail *store_outmail_get(Store *s, const Octstr *id)
     List *l;
     StoreOutmail *m;
 
-    if (s == NULL || !id_ok(id))
+    if (s == NULL || !store_id_ok(id))
         return NULL;
     l = store_rows_to(store_query(s, "outmail get", store_sqlf(s, "SELECT "
                       OUTMAIL_COLS " FROM pm_outmail WHERE id = ?"),
@@ -247,7 +233,7 @@ int store_outmail_set_state(Store *s, const Octstr *id, int state,
         error(0, "store: %s: bad state %d/%d", op, state, copy_state);
         return -1;
     }
-    if (!id_ok(id))
+    if (!store_id_ok(id))
         return 0;
     lerr = store_clean_text(last_error, OUTMAIL_TEXT_MAX);
     r = store_update_found(s, op, store_sqlf(s, "UPDATE pm_outmail SET "
@@ -274,7 +260,7 @@ int store_outmail_set_message(Store *s, const Octstr *id,
         error(0, "store: %s: bad recipients or message", op);
         return -1;
     }
-    if (!id_ok(id))
+    if (!store_id_ok(id))
         return 0;
     hex = store_hex(message);
     sum = store_clean_text(summary, OUTMAIL_TEXT_MAX);

@@ -146,6 +146,9 @@ Octstr *store_clean_text(const Octstr *in, long max);
 
 /* --- store-db.c: keys and locks --------------------------------------- */
 
+/* 1 if id is a queue id: 32 lower-case hex digits (store_new_id()). */
+int store_id_ok(const Octstr *id);
+
 /* 1 if m is "+" and 1..STORE_MSISDN_MAX-1 digits. */
 int store_msisdn_ok(const Octstr *m);
 

@@ -23,20 +23,6 @@
 #define MT_COLS "id, msisdn, sender, body, udh, coding, kind, created, " \
                 "attempts, next_try, state, dlr_status, dlr_time"
 
-static int mt_id_ok(const Octstr *id)
-{
-    long i;
-
-    if (id == NULL || octstr_len(id) != 32)
-        return 0;
-    for (i = 0; i < 32; i++) {
-        int c = octstr_get_char(id, i);
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 /* 1..max printable non-space bytes. */
 static int token_ok(const Octstr *s, long max)
 {
@@ -64,7 +50,7 @@ int store_mt_add(Store *s, const StoreMt *mt, const Octstr *mark_msisdn,
 
     if (s == NULL || mt == NULL)
         return -1;
-    if (!mt_id_ok(mt->id) || !token_ok(mt->msisdn, STORE_PEER_MAX) ||
+    if (!store_id_ok(mt->id) || !token_ok(mt->msisdn, STORE_PEER_MAX) ||
         !store_len_ok(mt->sender, STORE_PEER_MAX) ||
         !store_len_ok(mt->text, STORE_BODY_MAX) ||
         !store_len_ok(mt->udh, STORE_UDH_MAX) ||
@@ -194,7 +180,7 @@ int store_mt_set_state(Store *s, const Octstr *id, int state, long next_try)
         error(0, "store: %s: bad state %d", op, state);
         return -1;
     }
-    if (!mt_id_ok(id))
+    if (!store_id_ok(id))
         return 0;
     /* a finished MT keeps its record (state, DLR) but not its text: mail
      * text and web view links need not stay in the database */
@@ -220,7 +206,7 @@ int store_mt_set_state_if(Store *s, const Octstr *id, int expect, int state,
         error(0, "store: %s: bad state %d/%d", op, expect, state);
         return -1;
     }
-    if (!mt_id_ok(id))
+    if (!store_id_ok(id))
         return 0;
     /* the state condition makes "changed" and "found" the same thing in
      * both dialects, except when nothing would change: count that too */
@@ -240,7 +226,7 @@ int store_mt_dlr(Store *s, const Octstr *id, int dlr_type, long when)
         error(0, "store: %s: bad DLR type %d", op, dlr_type);
         return -1;
     }
-    if (!mt_id_ok(id))
+    if (!store_id_ok(id))
         return 0;
     return store_update_found(s, op, store_sqlf(s, "UPDATE pm_mt SET "
                               "dlr_status = %d, dlr_time = %ld WHERE id = ?",
@@ -268,7 +254,7 @@ StoreMt *store_mt_get(Store *s, const Octstr *id)
     List *l;
     StoreMt *mt;
 
-    if (s == NULL || !mt_id_ok(id))
+    if (s == NULL || !store_id_ok(id))
         return NULL;
     l = mts_from_rows(store_query(s, "mt get", store_sqlf(s, "SELECT "
                       MT_COLS " FROM pm_mt WHERE id = ?"),
