@@ -684,6 +684,53 @@ const PmMmscConf *pm_cfg_mmsc_by_id(const PmConfig *cfg, const Octstr *id)
     return NULL;
 }
 
+/*
+ * Kannel's cfg_read() takes every line that contains the word "include"
+ * anywhere as an include directive of its value: a password holding the
+ * word would be opened as a file and printed in the error.  Refuse such
+ * lines in the file we were given (naming the line and the variable,
+ * never the value) before Kannel reads it.  0 ok, -1 with *err_r.
+ */
+static int pm_cfg_include_trap(const Octstr *filename, Octstr **err_r)
+{
+    Octstr *text = octstr_read_file(octstr_get_cstr(filename));
+    List *lines;
+    Octstr *line;
+    long no = 0;
+    int ok = 1;
+
+    if (text == NULL)
+        return 0;               /* cfg_read() reports it */
+    lines = octstr_split(text, octstr_imm("\n"));
+    octstr_destroy(text);
+    while ((line = gwlist_extract_first(lines)) != NULL) {
+        long eq;
+        Octstr *name;
+
+        no++;
+        octstr_strip_blanks(line);
+        eq = octstr_search_char(line, '=', 0);
+        if (ok && octstr_get_char(line, 0) != '#' && eq > 0
+            && octstr_search(line, octstr_imm("include"), 0) >= 0) {
+            name = octstr_copy(line, 0, eq);
+            octstr_strip_blanks(name);
+            if (octstr_str_compare(name, "include") != 0) {
+                *err_r = octstr_format("%S: line %ld: the value of '%S' "
+                                       "contains the word \"include\", which "
+                                       "Kannel's parser takes as an include "
+                                       "directive; change it (a password "
+                                       "can be sealed: pushmail-admin seal)",
+                                       filename, no, name);
+                ok = 0;
+            }
+            octstr_destroy(name);
+        }
+        octstr_destroy(line);
+    }
+    gwlist_destroy(lines, NULL);
+    return ok ? 0 : -1;
+}
+
 PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r)
 {
     PmConfig *c;
@@ -702,6 +749,10 @@ PmConfig *pm_cfg_load(Octstr *filename, Octstr **err_r)
         || access(octstr_get_cstr(filename), R_OK) < 0) {
         *err_r = octstr_format("%S: cannot be read: %s", filename,
                                errno ? strerror(errno) : "not a file");
+        pm_cfg_destroy(c);
+        return NULL;
+    }
+    if (pm_cfg_include_trap(filename, err_r) < 0) {
         pm_cfg_destroy(c);
         return NULL;
     }

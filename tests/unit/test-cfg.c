@@ -243,6 +243,19 @@ static void test_mmsc_groups(void)
                  "max-message-size", NULL);
     expect_error("mmsc: unknown variable", PM_GROUP("") MMSC("colour = red"),
                  "pushmail.conf", NULL);
+    test_begin("a value with the word include is refused, not echoed");
+    {
+        Octstr *err = NULL;
+        PmConfig *c = load(PM_GROUP("") MMSC("password = pw-include-me"),
+                           &err);
+
+        test_assert(c == NULL && err_has(err, "'password'") &&
+                    err_has(err, "include directive"));
+        test_assert(err != NULL && !err_has(err, "pw-include-me"));
+        pm_cfg_destroy(c);
+        octstr_destroy(err);
+    }
+    test_end();
     expect_error("mmsc: sender-address with a blank",
                  PM_GROUP("") "group = pushmail-mmsc\nid = m1\n"
                  "mmsc-url = http://x/\nsender-address = 55 55\n",
