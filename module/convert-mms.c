@@ -36,6 +36,7 @@
 #include "convert-mms.h"
 #include "convert-image.h"
 #include "convert-text.h"
+#include "convert-private.h"
 
 #define MAX_SLIDES      300     /* text and image slides (parts < 1000) */
 #define HEADER_MAX      800     /* bytes of slide 1 */
@@ -852,22 +853,8 @@ static Octstr *new_boundary(void)
 /* Parse the mail with GMime and collect its images. */
 static int collect_images(Build *b, const Octstr *raw)
 {
-    GMimeParserOptions *po = g_mime_parser_options_new();
-    GMimeStream *stream;
-    GMimeParser *parser;
-    GMimeMessage *msg;
+    GMimeMessage *msg = convert_mime_message(raw, NULL, NULL);
 
-    g_mime_parser_options_set_parameter_compliance_mode(po,
-        GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_rfc2047_compliance_mode(po,
-        GMIME_RFC_COMPLIANCE_LOOSE);
-    stream = g_mime_stream_mem_new_with_buffer(octstr_get_cstr(raw),
-                                               octstr_len(raw));
-    parser = g_mime_parser_new_with_stream(stream);
-    g_object_unref(stream);
-    msg = g_mime_parser_construct_message(parser, po);
-    g_object_unref(parser);
-    g_mime_parser_options_free(po);
     if (msg == NULL)
         return -1;
     find_images(b, g_mime_message_get_mime_part(msg), 0);

@@ -1,14 +1,30 @@
 /*
- * convert-private.h - internals shared by convert-text.c and
- * convert-clean.c.  Not for other modules.
+ * convert-private.h - internals shared by the mail converters
+ * (convert-text.c, convert-clean.c, convert-mms.c) and the web view's
+ * page builder (webview-page.c), which also walks a mail's parts.  Not
+ * for other modules.
  *
- * All functions return a new Octstr (never NULL), take UTF-8 or raw
- * header text that they do not keep, log nothing and are thread-safe.
+ * Unless noted, functions return a new Octstr (never NULL), take UTF-8
+ * or raw header text that they do not keep, log nothing and are
+ * thread-safe.
  */
 #ifndef CONVERT_PRIVATE_H
 #define CONVERT_PRIVATE_H
 
+#include <gmime/gmime.h>
+
 #include "gwlib/gwlib.h"
+
+/*
+ * The one guarded GMime parse of a raw mail: refuses an empty mail, one
+ * over CONVERT_MAX_MAIL bytes, or one naming more than CONVERT_MAX_PARTS
+ * multipart/message types (a bound on the tree GMime builds), then
+ * parses with loose RFC compliance.  `o`: parser options to use (NULL:
+ * the loose defaults).  Returns a new message (g_object_unref it), or
+ * NULL with *why_r (if not NULL) set to a static reason.
+ */
+GMimeMessage *convert_mime_message(const Octstr *raw, GMimeParserOptions *o,
+                                   const char **why_r);
 
 #define CONVERT_HEADER_MAX 4000     /* decoded header text, UTF-16 units */
 

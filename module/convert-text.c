@@ -479,6 +479,41 @@ static long nesting_words(const Octstr *raw)
     return n;
 }
 
+GMimeMessage *convert_mime_message(const Octstr *raw, GMimeParserOptions *o,
+                                   const char **why_r)
+{
+    GMimeParserOptions *own = NULL;
+    GMimeStream *stream;
+    GMimeParser *parser;
+    GMimeMessage *msg;
+    const char *why = NULL;
+
+    if (raw == NULL || octstr_len(raw) == 0)
+        why = "empty mail";
+    else if (octstr_len(raw) > CONVERT_MAX_MAIL)
+        why = "mail too large";
+    else if (nesting_words(raw) > CONVERT_MAX_PARTS)
+        why = "too many MIME parts";
+    if (why != NULL) {
+        if (why_r != NULL)
+            *why_r = why;
+        return NULL;
+    }
+    if (o == NULL)
+        o = own = options_new();
+    stream = g_mime_stream_mem_new_with_buffer(octstr_get_cstr(raw),
+                                               octstr_len(raw));
+    parser = g_mime_parser_new_with_stream(stream);
+    g_object_unref(stream);
+    msg = g_mime_parser_construct_message(parser, o);
+    g_object_unref(parser);
+    if (own != NULL)
+        g_mime_parser_options_free(own);
+    if (msg == NULL && why_r != NULL)
+        *why_r = "not a mail message";
+    return msg;
+}
+
 static void set_error(Octstr **err_r, const char *why)
 {
     if (err_r != NULL)
@@ -552,37 +587,19 @@ ConvertMail *convert_mail_parse(const Octstr *raw, int trim_quotes_flag,
                                 Octstr **err_r)
 {
     GMimeParserOptions *o;
-    GMimeStream *stream;
-    GMimeParser *parser;
     GMimeMessage *msg;
     ConvertMail *m;
+    const char *why = NULL;
     Walk w;
     Octstr *t;
 
     if (err_r != NULL)
         *err_r = NULL;
-    if (raw == NULL || octstr_len(raw) == 0) {
-        set_error(err_r, "empty mail");
-        return NULL;
-    }
-    if (octstr_len(raw) > CONVERT_MAX_MAIL) {
-        set_error(err_r, "mail too large");
-        return NULL;
-    }
-    if (nesting_words(raw) > CONVERT_MAX_PARTS) {
-        set_error(err_r, "too many MIME parts");
-        return NULL;
-    }
     o = options_new();
-    stream = g_mime_stream_mem_new_with_buffer(octstr_get_cstr(raw),
-                                               octstr_len(raw));
-    parser = g_mime_parser_new_with_stream(stream);
-    g_object_unref(stream);
-    msg = g_mime_parser_construct_message(parser, o);
-    g_object_unref(parser);
+    msg = convert_mime_message(raw, o, &why);
     if (msg == NULL) {
         g_mime_parser_options_free(o);
-        set_error(err_r, "not a mail message");
+        set_error(err_r, why);
         return NULL;
     }
     if (g_mime_header_list_get_count(

@@ -283,24 +283,6 @@ static long parse_when(Octstr *s)
     return v > 0 ? v : 0;
 }
 
-/* RFC 2047 words in an X-Mbuni-Subject header; takes s. */
-static Octstr *decode_subject(Octstr *s)
-{
-    char *d;
-    Octstr *r;
-
-    if (s == NULL || octstr_search(s, octstr_imm("=?"), 0) < 0
-        || octstr_search_char(s, '\0', 0) >= 0)
-        return s;
-    d = g_mime_utils_header_decode_text(NULL, octstr_get_cstr(s));
-    if (d == NULL)
-        return s;
-    r = octstr_create(d);
-    g_free(d);
-    octstr_destroy(s);
-    return r;
-}
-
 /* The callback's answer as a log word. */
 static const char *rc_word(int rc)
 {
@@ -570,7 +552,7 @@ static void handle_mo(Req *r)
     }
     d->sender = addr_norm(d->sender);
     d->message_id = id_or_null(d->message_id);
-    d->subject = decode_subject(d->subject);
+    d->subject = mm7_subject_decode(d->subject);
     for (i = 0; i < gwlist_len(d->recipients); i++) {
         a = addr_norm(gwlist_get(d->recipients, i));
         gwlist_delete(d->recipients, i, 1);

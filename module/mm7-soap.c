@@ -20,6 +20,7 @@
 
 #include "mm7-mime.h"
 #include "mm7-soap.h"
+#include "convert-text.h"
 #include "mm7-xml.h"
 
 #define SOAP_ENV "http://schemas.xmlsoap.org/soap/envelope/"
@@ -320,20 +321,13 @@ static long status_code(const Octstr *s)
     return v;
 }
 
-/* RFC 2047 encoded-words in a Subject, via GMime; takes s. */
-static Octstr *decode_words(Octstr *s)
+Octstr *mm7_subject_decode(Octstr *s)
 {
-    char *d;
     Octstr *r;
 
-    if (s == NULL || octstr_search(s, octstr_imm("=?"), 0) < 0
-        || octstr_search_char(s, '\0', 0) >= 0)
-        return s;
-    d = g_mime_utils_header_decode_text(NULL, octstr_get_cstr(s));
-    if (d == NULL)
-        return s;
-    r = octstr_create(d);
-    g_free(d);
+    if (s == NULL)
+        return NULL;
+    r = convert_header_decode(s);
     octstr_destroy(s);
     return r;
 }
@@ -535,7 +529,7 @@ static int parse_deliver(Mm7Request *q, xmlNode *op, const Mm7Mime *mime,
     if (d->sender == NULL)
         return req_fail(q, MM7_VALIDATION_ERROR, "Sender missing or invalid");
     recipients_of(mm7_xml_find(op, "Recipients"), d->recipients);
-    d->subject = decode_words(mm7_xml_find_text(op, "Subject"));
+    d->subject = mm7_subject_decode(mm7_xml_find_text(op, "Subject"));
     d->linked_id = id_or_null(mm7_xml_find_text(op, "LinkedID"));
     d->message_id = id_or_null(mm7_xml_find_text(op, "MessageID"));
     content = mm7_xml_find(op, "Content");

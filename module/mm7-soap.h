@@ -97,6 +97,11 @@ void mm7_deliver_destroy(Mm7Deliver *d);
 Mm7Report *mm7_report_create(void);
 void mm7_report_destroy(Mm7Report *r);
 
+/* A Subject as UTF-8: RFC 2047 words decoded, other 8-bit text kept
+ * (Latin-1 when not UTF-8), controls removed (convert_header_decode);
+ * takes s, NULL stays NULL. */
+Octstr *mm7_subject_decode(Octstr *s);
+
 /* Call once from the main thread before any other thread parses XML
  * (xmlInitParser(), g_mime_init() for RFC 2047 subjects); deinit drops
  * the GMime reference. */

@@ -28,6 +28,7 @@
 
 #include "convert-image.h"
 #include "convert-text.h"
+#include "convert-private.h"
 #include "webview-page.h"
 
 #define PAGE_BYTES_MIN 200
@@ -222,21 +223,6 @@ typedef struct {
     long parts;
 } ImgWalk;
 
-static long nesting_words(const Octstr *raw)
-{
-    const char *s = octstr_get_cstr(raw);
-    long i, n = 0, len = octstr_len(raw);
-
-    for (i = 0; i + 8 <= len; i++) {
-        if ((s[i] | 0x20) != 'm')
-            continue;
-        if ((i + 10 <= len && strncasecmp(s + i, "multipart/", 10) == 0)
-            || strncasecmp(s + i, "message/", 8) == 0)
-            n++;
-    }
-    return n;
-}
-
 static void img_part(ImgWalk *w, GMimePart *part)
 {
     GMimeDataWrapper *dw = g_mime_part_get_content(part);
@@ -306,30 +292,15 @@ static void img_walk(ImgWalk *w, GMimeObject *obj, int depth)
 /* The pictures of a raw mail: a List of PageImage (maybe empty). */
 static List *mail_images(const Octstr *raw)
 {
-    GMimeParserOptions *o;
-    GMimeStream *stream;
-    GMimeParser *parser;
-    GMimeMessage *msg;
+    GMimeMessage *msg = convert_mime_message(raw, NULL, NULL);
     ImgWalk w;
 
     w.images = gwlist_create();
     w.parts = 0;
-    if (raw == NULL || octstr_len(raw) == 0 ||
-        octstr_len(raw) > CONVERT_MAX_MAIL ||
-        nesting_words(raw) > CONVERT_MAX_PARTS)
-        return w.images;
-    o = g_mime_parser_options_new();
-    stream = g_mime_stream_mem_new_with_buffer(octstr_get_cstr(raw),
-                                               octstr_len(raw));
-    parser = g_mime_parser_new_with_stream(stream);
-    g_object_unref(stream);
-    msg = g_mime_parser_construct_message(parser, o);
-    g_object_unref(parser);
     if (msg != NULL) {
         img_walk(&w, g_mime_message_get_mime_part(msg), 0);
         g_object_unref(msg);
     }
-    g_mime_parser_options_free(o);
     return w.images;
 }
 
