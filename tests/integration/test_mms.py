@@ -85,8 +85,14 @@ def _mms_env(t, peer=None, personality="mbuni", mmsc=None, deliver="mms",
     t.add_log(peer.log_path)
     pm = env.pushmail(start=False, **settings)
     in_port = ports.free_port()
+    # the MMSC password goes into pushmail.conf sealed (pushmail-admin
+    # seal): the peer only accepts the SubmitReq if it opens again
+    rc, out, err = pm.admin("seal", stdin="vasp-pw\n")
+    sealed = out.strip()
+    assert rc == 0 and sealed.startswith("enc:v1:"), (rc, out, err)
+    assert "vasp-pw" not in out + err
     group = dict(id="mmsc1", type="mm7", mmsc_url=peer.url,
-                 username="pushmail", password="vasp-pw", vasp_id="pmvasp",
+                 username="pushmail", password=sealed, vasp_id="pmvasp",
                  vas_id="pmvas", sender_address=SHORTCODE_MMS,
                  service_code="pushmail", incoming_port=in_port,
                  incoming_username=IN_USER, incoming_password=IN_PASS,
